@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything klag-exporter needs to build, test and run its demo, from
+# Debian's packages only. Idempotent: packages already present are skipped, and
+# apt-get runs only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  g++ cmake ninja-build pkg-config make
+  # libraries
+  librdkafka-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
+  libre2-dev nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # local Kafka harness (broker jars come from Maven Central)
+  openjdk-17-jre-headless maven
+  # end-to-end checks: real Prometheus server and promtool
+  prometheus curl procps python3
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# --no-install-recommends keeps the prometheus package from pulling in extras.
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,1 @@
+// Temporary translation unit until this stage has sources.
