@@ -1,0 +1,110 @@
+#include "collect/cluster_loop.h"
+
+#include <spdlog/spdlog.h>
+
+#include "lag/compute.h"
+
+namespace klag::collect {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+ClusterLoop::ClusterLoop(const config::Cluster& cluster, const config::Exporter& exporter,
+                         std::unique_ptr<Collector> collector, Publish publish)
+    : collector_(std::move(collector)),
+      publish_(std::move(publish)),
+      poll_interval_(exporter.poll_interval),
+      cycle_timeout_(exporter.effective_cycle_timeout()),
+      max_staleness_(exporter.effective_max_staleness()),
+      status_(initial_status(cluster, exporter)) {}
+
+ClusterLoop::~ClusterLoop() {
+  request_stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ClusterLoop::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void ClusterLoop::request_stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool ClusterLoop::join_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(done_mu_);
+  if (!done_cv_.wait_for(lock, timeout, [this] { return done_; })) return false;
+  lock.unlock();
+  if (thread_.joinable()) thread_.join();
+  return true;
+}
+
+void ClusterLoop::run() {
+  while (!stop_) {
+    const auto start = Clock::now();
+    cycle();
+    std::unique_lock lock(mu_);
+    cv_.wait_until(lock, start + poll_interval_, [this] { return stop_.load(); });
+  }
+  std::lock_guard lock(done_mu_);
+  done_ = true;
+  done_cv_.notify_all();
+}
+
+void ClusterLoop::cycle() {
+  const auto start = Clock::now();
+  kafka::Deadline deadline{.at = start + cycle_timeout_, .cancel = &stop_};
+  auto result = collector_->run(deadline);
+  if (stop_) return;  // a cancelled cycle publishes nothing
+  const auto end = Clock::now();
+
+  const bool was_up = status_.up;
+  const bool first = !status_.first_cycle_done;
+  status_.first_cycle_done = true;
+  ++status_.cycles;
+  status_.last_cycle_seconds = std::chrono::duration<double>(end - start).count();
+  if (result) {
+    status_.up = true;
+    status_.stale = false;
+    status_.last_error.clear();
+    status_.timings = result->timings;
+    status_.lag = std::make_shared<const lag::ClusterLag>(lag::compute(result->sample));
+    status_.last_success_unix_seconds = unix_now();
+    last_success_ = end;
+    if (!was_up) {
+      spdlog::info("cluster {}: up ({} groups, {} partitions, cycle {:.3f}s)", status_.name,
+                   status_.lag->groups.size(), status_.lag->partitions.size(), status_.last_cycle_seconds);
+    }
+    if (result->partial_errors > 0) {
+      spdlog::debug("cluster {}: cycle had {} partial errors", status_.name, result->partial_errors);
+    }
+  } else {
+    status_.up = false;
+    ++status_.failed_cycles;
+    const std::string err = result.error().to_string();
+    // Log once per state change, not once per cycle.
+    if (was_up || first) {
+      spdlog::warn("cluster {}: down: {}", status_.name, err);
+    }
+    status_.last_error = err;
+    if (status_.lag && end - last_success_ > max_staleness_) {
+      spdlog::warn("cluster {}: dropping lag data older than {}s", status_.name,
+                   std::chrono::duration_cast<std::chrono::seconds>(max_staleness_).count());
+      status_.lag.reset();
+    }
+    status_.stale = status_.lag != nullptr;
+  }
+  publish_(status_);
+}
+
+}  // namespace klag::collect

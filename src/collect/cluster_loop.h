@@ -1,0 +1,62 @@
+// Runs one cluster's collection cycles on its own thread, every
+// poll_interval, each bounded by the cycle deadline; cycles never overlap.
+//
+// Owns the thread and the Collector. start()/stop() from one owning thread;
+// the publish callback runs on the loop thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "collect/collector.h"
+#include "collect/status.h"
+#include "config/config.h"
+
+namespace klag::collect {
+
+using Publish = std::function<void(const ClusterStatus&)>;
+
+class ClusterLoop {
+ public:
+  ClusterLoop(const config::Cluster& cluster, const config::Exporter& exporter,
+              std::unique_ptr<Collector> collector, Publish publish);
+  ~ClusterLoop();  // stop() and join
+  ClusterLoop(const ClusterLoop&) = delete;
+  ClusterLoop& operator=(const ClusterLoop&) = delete;
+  ClusterLoop(ClusterLoop&&) = delete;
+  ClusterLoop& operator=(ClusterLoop&&) = delete;
+
+  void start();
+  // Asks the loop to stop: an in-flight cycle is cancelled at its next
+  // poll slice. Does not wait.
+  void request_stop();
+  // Waits up to `timeout` for the thread to finish; true if it did. A
+  // thread stuck in a blocking librdkafka call is left to process exit.
+  bool join_for(std::chrono::milliseconds timeout);
+
+ private:
+  void run();
+  void cycle();
+
+  std::unique_ptr<Collector> collector_;
+  Publish publish_;
+  std::chrono::milliseconds poll_interval_;
+  std::chrono::milliseconds cycle_timeout_;
+  std::chrono::milliseconds max_staleness_;
+  ClusterStatus status_;
+  std::chrono::steady_clock::time_point last_success_{};
+
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: started after every member it uses exists
+};
+
+}  // namespace klag::collect

@@ -1,0 +1,127 @@
+#include "collect/collector.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+namespace klag::collect {
+namespace {
+
+using std::chrono::milliseconds;
+
+class StepTimer {
+ public:
+  explicit StepTimer(milliseconds& out) : out_(out), start_(kafka::Clock::now()) {}
+  ~StepTimer() { out_ = std::chrono::duration_cast<milliseconds>(kafka::Clock::now() - start_); }
+  StepTimer(const StepTimer&) = delete;
+  StepTimer& operator=(const StepTimer&) = delete;
+
+ private:
+  milliseconds& out_;
+  kafka::Clock::time_point start_;
+};
+
+}  // namespace
+
+Collector::Collector(const config::Cluster& cluster, config::NameFilter group_filter,
+                     config::NameFilter topic_filter)
+    : client_options_{.cluster_name = cluster.name,
+                      .bootstrap_servers = cluster.bootstrap_servers,
+                      .properties = cluster.consumer_properties},
+      group_filter_(std::move(group_filter)),
+      topic_filter_(std::move(topic_filter)) {}
+
+std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& deadline) {
+  if (!client_) {
+    auto c = kafka::AdminClient::create(client_options_);
+    if (!c) return std::unexpected(CycleError{"connect", c.error()});
+    client_ = std::move(*c);
+  }
+  CycleResult result;
+  StepTimings& t = result.timings;
+
+  // 1. Groups, filtered.
+  std::vector<std::string> group_ids;
+  {
+    StepTimer timer(t.list_groups);
+    auto listing = client_->list_groups(deadline);
+    if (!listing) return std::unexpected(CycleError{"list_groups", listing.error()});
+    result.partial_errors += listing->broker_errors.size();
+    for (auto& id : listing->group_ids) {
+      if (group_filter_.matches(id)) group_ids.push_back(std::move(id));
+    }
+  }
+
+  // 2. Describe them (state, members, assignments).
+  std::set<std::string> dropped;
+  {
+    StepTimer timer(t.describe_groups);
+    auto desc = client_->describe_groups(group_ids, deadline);
+    if (!desc) return std::unexpected(CycleError{"describe_groups", desc.error()});
+    result.partial_errors += desc->errors.size();
+    dropped.insert(desc->non_consumer_groups.begin(), desc->non_consumer_groups.end());
+    result.sample.groups = std::move(desc->groups);
+    // Groups the broker listed but the describe answer left out still count.
+    std::set<std::string> described;
+    for (const auto& g : result.sample.groups) described.insert(g.id);
+    for (const auto& id : group_ids) {
+      if (!described.contains(id) && !dropped.contains(id)) result.sample.groups.push_back(lag::Group{.id = id});
+    }
+    std::erase_if(group_ids, [&](const std::string& id) { return dropped.contains(id); });
+  }
+
+  // 3. Committed offsets, all groups in flight at once.
+  std::vector<kafka::GroupOffsets> offsets;
+  {
+    StepTimer timer(t.committed_offsets);
+    offsets = client_->committed_offsets(group_ids, deadline);
+  }
+
+  // 4. Metadata: which topics and partitions exist, and their leaders.
+  kafka::ClusterMetadata metadata;
+  {
+    StepTimer timer(t.metadata);
+    auto md = client_->metadata(deadline);
+    if (!md) return std::unexpected(CycleError{"metadata", md.error()});
+    metadata = std::move(*md);
+  }
+
+  // Partitions in scope: every partition of every topic passing the filter.
+  std::set<lag::TopicPartition> existing;
+  std::vector<lag::TopicPartition> in_scope;
+  for (const auto& topic : metadata.topics) {
+    if (!topic_filter_.matches(topic.name)) continue;
+    for (const auto& p : topic.partitions) {
+      in_scope.push_back({topic.name, p.id});
+      existing.insert({topic.name, p.id});
+    }
+  }
+  for (auto& g : offsets) {
+    if (g.error) {
+      ++result.partial_errors;
+      spdlog::debug("{}", g.error->to_string());
+    }
+    for (auto& c : g.offsets) {
+      // Offsets of deleted topics (or filtered ones) are dropped here.
+      if (existing.contains({c.topic, c.partition})) result.sample.committed.push_back(std::move(c));
+    }
+  }
+
+  // 5. Watermarks.
+  {
+    StepTimer timer(t.watermarks);
+    auto marks = client_->watermarks(in_scope, metadata, deadline);
+    result.partial_errors += marks.missing;
+    for (const auto& e : marks.errors) spdlog::debug("watermarks: {}", e.to_string());
+    if (marks.partitions.empty() && !in_scope.empty()) {
+      return std::unexpected(CycleError{"watermarks", marks.errors.empty()
+                                                          ? kafka::Error::timed_out("no partition answered")
+                                                          : marks.errors.front()});
+    }
+    result.sample.partitions = std::move(marks.partitions);
+  }
+  return result;
+}
+
+}  // namespace klag::collect

@@ -1,0 +1,63 @@
+// One collection cycle for one cluster: list, describe, committed offsets,
+// metadata and watermarks, filtered, as plain data.
+//
+// Owns the cluster's AdminClient (created on first use and kept, so
+// librdkafka's connections survive between cycles). Not thread-safe: the
+// cluster's loop thread is its only caller.
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "config/filter.h"
+#include "kafka/admin_client.h"
+#include "lag/model.h"
+
+namespace klag::collect {
+
+// Wall time spent in each step of a cycle, for the exporter's own metrics.
+struct StepTimings {
+  std::chrono::milliseconds list_groups{0};
+  std::chrono::milliseconds describe_groups{0};
+  std::chrono::milliseconds committed_offsets{0};
+  std::chrono::milliseconds metadata{0};
+  std::chrono::milliseconds watermarks{0};
+};
+
+struct CycleResult {
+  lag::ClusterSample sample;
+  StepTimings timings;
+  // Data that is missing although the cycle as a whole worked (a group whose
+  // offsets timed out, a leader that did not answer). Counted, not fatal.
+  size_t partial_errors = 0;
+};
+
+struct CycleError {
+  std::string step;  // "list_groups", "metadata", ...
+  kafka::Error error;
+  std::string to_string() const { return step + ": " + error.to_string(); }
+};
+
+class Collector {
+ public:
+  // Filters are compiled by the caller from the validated config.
+  Collector(const config::Cluster& cluster, config::NameFilter group_filter,
+            config::NameFilter topic_filter);
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+  Collector(Collector&&) = delete;
+  Collector& operator=(Collector&&) = delete;
+
+  std::expected<CycleResult, CycleError> run(const kafka::Deadline& deadline);
+
+ private:
+  kafka::ClientOptions client_options_;
+  config::NameFilter group_filter_;
+  config::NameFilter topic_filter_;
+  std::unique_ptr<kafka::AdminClient> client_;
+};
+
+}  // namespace klag::collect

@@ -1,0 +1,14 @@
+#include "collect/status.h"
+
+namespace klag::collect {
+
+ClusterStatus initial_status(const config::Cluster& cluster, const config::Exporter& exporter) {
+  ClusterStatus s;
+  s.name = cluster.name;
+  s.labels = cluster.labels;
+  s.granularity = exporter.granularity;
+  s.member_labels = cluster.member_labels.value_or(exporter.member_labels);
+  return s;
+}
+
+}  // namespace klag::collect

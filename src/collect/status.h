@@ -1,0 +1,46 @@
+// What one cluster's loop publishes after every cycle, successful or not.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "collect/collector.h"
+#include "config/config.h"
+#include "lag/model.h"
+
+namespace klag::collect {
+
+struct ClusterStatus {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> labels;  // custom labels
+  config::Granularity granularity = config::Granularity::partition;
+  bool member_labels = true;
+
+  bool first_cycle_done = false;
+  bool up = false;  // the last cycle succeeded
+  // True when `lag` comes from an earlier cycle because the last one failed.
+  bool stale = false;
+  uint64_t cycles = 0;
+  uint64_t failed_cycles = 0;
+  // Wall-clock time of the last successful cycle's end (0 = never).
+  double last_success_unix_seconds = 0;
+  double last_cycle_seconds = 0;
+  StepTimings timings;
+  std::string last_error;
+  // Last good lag data; null before the first success and once it is older
+  // than max_staleness.
+  std::shared_ptr<const lag::ClusterLag> lag;
+};
+
+}  // namespace klag::collect
+
+namespace klag::collect {
+
+// The status of a cluster before its first cycle.
+ClusterStatus initial_status(const config::Cluster& cluster, const config::Exporter& exporter);
+
+}  // namespace klag::collect

@@ -1,0 +1,48 @@
+#include "http/routes.h"
+
+namespace klag::http {
+namespace {
+
+constexpr const char* kExpositionType = "text/plain; version=0.0.4; charset=utf-8";
+
+Response metrics(const metrics::Snapshot& snap, const Request& req) {
+  Response r;
+  r.content_type = kExpositionType;
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  if (req.accepts_gzip()) {
+    r.body = snap.metrics_gzip();
+    r.headers.emplace_back("Content-Encoding", "gzip");
+  } else {
+    r.body = snap.metrics_text();
+  }
+  return r;
+}
+
+}  // namespace
+
+Handler make_routes(const metrics::SnapshotStore& store) {
+  return [&store](const Request& req) -> Response {
+    const auto snap = store.current();
+    if (req.path == "/metrics") return metrics(*snap, req);
+    // Liveness: the process and its loops answer. Never tied to Kafka, or
+    // Kubernetes would restart a healthy exporter during a Kafka outage.
+    if (req.path == "/health") return Response::text(200, "OK\n");
+    if (req.path == "/ready") {
+      return snap->ready() ? Response::text(200, "ready\n")
+                           : Response::text(503, "not ready: " + snap->not_ready_reason() + "\n");
+    }
+    if (req.path == "/leader") {
+      // Always the leader until high availability exists.
+      return Response::text(200, "{\"is_leader\": true}\n", "application/json");
+    }
+    if (req.path == "/") {
+      Response r;
+      r.content_type = "text/html; charset=utf-8";
+      r.body = snap->index_html();
+      return r;
+    }
+    return Response::text(404, "not found\n");
+  };
+}
+
+}  // namespace klag::http

@@ -1,0 +1,14 @@
+// The exporter's endpoints over a SnapshotStore. Every handler reads the
+// current immutable snapshot and hands out its bytes; none calls Kafka.
+// Thread-safe (the store is).
+#pragma once
+
+#include "http/server.h"
+#include "metrics/snapshot.h"
+
+namespace klag::http {
+
+// GET /metrics, /health, /ready, /leader and /; 404 for anything else.
+Handler make_routes(const metrics::SnapshotStore& store);
+
+}  // namespace klag::http

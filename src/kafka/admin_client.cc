@@ -1,0 +1,387 @@
+#include "kafka/admin_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "kafka/handles.h"
+
+namespace klag::kafka {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Poll slices: short enough that cancellation (shutdown) is seen quickly.
+constexpr milliseconds kPollSlice{100};
+
+int timeout_ms(const Deadline& d) {
+  auto ms = d.remaining().count();
+  return static_cast<int>(std::clamp<int64_t>(ms, 1, 24 * 3600 * 1000));
+}
+
+Error from_rd_error(const rd_kafka_error_t* e, const std::string& context) {
+  Error err = Error::from_code(rd_kafka_error_code(e), context);
+  err.message = context + ": " + rd_kafka_error_string(e);
+  return err;
+}
+
+// librdkafka logs connection failures on every retry; the collector logs
+// cluster state changes once, so these go to debug.
+void log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+  const char* name = rd_kafka_name(rk);
+  if (level <= 2) {
+    spdlog::warn("librdkafka {} {}: {}", name, fac, buf);
+  } else {
+    spdlog::debug("librdkafka {} {}: {}", name, fac, buf);
+  }
+}
+
+// Waits for one event on `q` until the deadline. Null on timeout/cancel.
+EventPtr wait_event(rd_kafka_queue_t* q, const Deadline& deadline) {
+  while (!deadline.expired()) {
+    auto slice = std::min(deadline.remaining(), kPollSlice);
+    if (rd_kafka_event_t* ev = rd_kafka_queue_poll(q, static_cast<int>(std::max<int64_t>(slice.count(), 1)))) {
+      return EventPtr(ev);
+    }
+  }
+  return nullptr;
+}
+
+std::expected<AdminOptionsPtr, Error> make_options(rd_kafka_t* rk, rd_kafka_admin_op_t op,
+                                                   const Deadline& deadline) {
+  AdminOptionsPtr opts(rd_kafka_AdminOptions_new(rk, op));
+  char errstr[512];
+  if (rd_kafka_AdminOptions_set_request_timeout(opts.get(), timeout_ms(deadline), errstr, sizeof errstr) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return std::unexpected(Error::from_code(RD_KAFKA_RESP_ERR__INVALID_ARG, errstr));
+  }
+  return opts;
+}
+
+// Checks that an event is the expected result type and carries no
+// request-level error.
+std::expected<void, Error> check_event(const EventPtr& ev, rd_kafka_event_type_t type,
+                                       const std::string& what) {
+  if (!ev) return std::unexpected(Error::timed_out(what));
+  if (rd_kafka_event_type(ev.get()) != type) {
+    return std::unexpected(Error::from_code(RD_KAFKA_RESP_ERR__FAIL, what + ": unexpected event"));
+  }
+  if (auto err = rd_kafka_event_error(ev.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    Error e = Error::from_code(err, what);
+    if (const char* s = rd_kafka_event_error_string(ev.get())) e.message = what + ": " + s;
+    return std::unexpected(e);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::chrono::milliseconds Deadline::remaining() const {
+  auto left = std::chrono::duration_cast<milliseconds>(at - Clock::now());
+  return std::max(left, milliseconds(0));
+}
+
+bool Deadline::expired() const {
+  return Clock::now() >= at || (cancel && cancel->load(std::memory_order_relaxed));
+}
+
+struct AdminClient::Impl {
+  KafkaPtr rk;
+};
+
+AdminClient::AdminClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AdminClient::~AdminClient() = default;
+
+std::expected<std::unique_ptr<AdminClient>, Error> AdminClient::create(const ClientOptions& options) {
+  ConfPtr conf(rd_kafka_conf_new());
+  char errstr[512];
+  auto set = [&](const std::string& k, const std::string& v) -> std::expected<void, Error> {
+    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+      // Never echo the value: it may be a password.
+      return std::unexpected(Error::from_code(RD_KAFKA_RESP_ERR__INVALID_ARG,
+                                              "property \"" + k + "\": " + errstr));
+    }
+    return {};
+  };
+  // Defaults first, so user properties can override them...
+  const std::pair<const char*, const char*> defaults[] = {
+      {"client.id", "klag-exporter"},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"log.connection.close", "false"},
+      {"topic.metadata.refresh.interval.ms", "60000"},
+  };
+  for (const auto& [k, v] : defaults) {
+    if (auto r = set(k, v); !r) return std::unexpected(r.error());
+  }
+  for (const auto& [k, v] : options.properties) {
+    if (auto r = set(k, v); !r) return std::unexpected(r.error());
+  }
+  // ...except the ones correctness depends on. read_uncommitted makes the
+  // end offset the high watermark, which is what ConsumerGroupCommand's LAG
+  // is measured against.
+  if (auto r = set("bootstrap.servers", options.bootstrap_servers); !r) return std::unexpected(r.error());
+  if (auto r = set("isolation.level", "read_uncommitted"); !r) return std::unexpected(r.error());
+  rd_kafka_conf_set_log_cb(conf.get(), log_cb);
+
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof errstr);
+  if (!rk) {
+    return std::unexpected(Error::from_code(RD_KAFKA_RESP_ERR__INVALID_ARG,
+                                            "cluster " + options.cluster_name + ": " + errstr));
+  }
+  (void)conf.release();  // rd_kafka_new took ownership
+  auto impl = std::make_unique<Impl>();
+  impl->rk.reset(rk);
+  return std::unique_ptr<AdminClient>(new AdminClient(std::move(impl)));
+}
+
+std::expected<GroupListing, Error> AdminClient::list_groups(const Deadline& deadline) {
+  rd_kafka_t* rk = impl_->rk.get();
+  auto opts = make_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, deadline);
+  if (!opts) return std::unexpected(opts.error());
+  QueuePtr q(rd_kafka_queue_new(rk));
+  rd_kafka_ListConsumerGroups(rk, opts->get(), q.get());
+  EventPtr ev = wait_event(q.get(), deadline);
+  if (auto ok = check_event(ev, RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT, "ListConsumerGroups"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  const auto* res = rd_kafka_event_ListConsumerGroups_result(ev.get());
+  GroupListing out;
+  size_t n = 0;
+  const rd_kafka_ConsumerGroupListing_t** valid = rd_kafka_ListConsumerGroups_result_valid(res, &n);
+  std::set<std::string> ids;  // 2.0.2 may list a group once per broker
+  for (size_t i = 0; i < n; ++i) ids.insert(rd_kafka_ConsumerGroupListing_group_id(valid[i]));
+  out.group_ids.assign(ids.begin(), ids.end());
+  size_t ne = 0;
+  const rd_kafka_error_t** errs = rd_kafka_ListConsumerGroups_result_errors(res, &ne);
+  for (size_t i = 0; i < ne; ++i) out.broker_errors.push_back(from_rd_error(errs[i], "ListConsumerGroups"));
+  if (n == 0 && ne > 0) return std::unexpected(out.broker_errors.front());
+  return out;
+}
+
+std::expected<GroupDescriptions, Error> AdminClient::describe_groups(const std::vector<std::string>& ids,
+                                                                     const Deadline& deadline) {
+  GroupDescriptions out;
+  if (ids.empty()) return out;
+  rd_kafka_t* rk = impl_->rk.get();
+  auto opts = make_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, deadline);
+  if (!opts) return std::unexpected(opts.error());
+  std::vector<const char*> names;
+  names.reserve(ids.size());
+  for (const auto& id : ids) names.push_back(id.c_str());
+  QueuePtr q(rd_kafka_queue_new(rk));
+  rd_kafka_DescribeConsumerGroups(rk, names.data(), names.size(), opts->get(), q.get());
+  EventPtr ev = wait_event(q.get(), deadline);
+  if (auto ok = check_event(ev, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, "DescribeConsumerGroups"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  const auto* res = rd_kafka_event_DescribeConsumerGroups_result(ev.get());
+  size_t n = 0;
+  const rd_kafka_ConsumerGroupDescription_t** descs = rd_kafka_DescribeConsumerGroups_result_groups(res, &n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto* d = descs[i];
+    std::string id = rd_kafka_ConsumerGroupDescription_group_id(d);
+    if (const rd_kafka_error_t* e = rd_kafka_ConsumerGroupDescription_error(d)) {
+      if (rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__INVALID_ARG) {
+        out.non_consumer_groups.push_back(std::move(id));
+      } else {
+        out.errors.emplace_back(id, from_rd_error(e, "DescribeConsumerGroups " + id));
+        out.groups.push_back(lag::Group{.id = std::move(id)});
+      }
+      continue;
+    }
+    lag::Group g{.id = std::move(id),
+                 .state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(d)),
+                 .assignor = rd_kafka_ConsumerGroupDescription_partition_assignor(d)
+                                 ? rd_kafka_ConsumerGroupDescription_partition_assignor(d)
+                                 : "",
+                 .described = true};
+    size_t members = rd_kafka_ConsumerGroupDescription_member_count(d);
+    for (size_t m = 0; m < members; ++m) {
+      const auto* md = rd_kafka_ConsumerGroupDescription_member(d, m);
+      auto str = [](const char* s) { return s ? std::string(s) : std::string(); };
+      lag::Member mem{.client_id = str(rd_kafka_MemberDescription_client_id(md)),
+                      .consumer_id = str(rd_kafka_MemberDescription_consumer_id(md)),
+                      .host = str(rd_kafka_MemberDescription_host(md))};
+      if (const auto* a = rd_kafka_MemberDescription_assignment(md)) {
+        if (const auto* parts = rd_kafka_MemberAssignment_partitions(a)) {
+          for (int p = 0; p < parts->cnt; ++p) {
+            mem.assignment.push_back({parts->elems[p].topic, parts->elems[p].partition});
+          }
+        }
+      }
+      g.members.push_back(std::move(mem));
+    }
+    out.groups.push_back(std::move(g));
+  }
+  return out;
+}
+
+std::vector<GroupOffsets> AdminClient::committed_offsets(const std::vector<std::string>& ids,
+                                                         const Deadline& deadline) {
+  rd_kafka_t* rk = impl_->rk.get();
+  std::map<std::string, GroupOffsets> pending;
+  for (const auto& id : ids) pending.emplace(id, GroupOffsets{.group = id});
+  std::vector<GroupOffsets> out;
+  if (ids.empty()) return out;
+
+  // A private queue: answers that arrive after the deadline land here and
+  // die with it, instead of leaking into the next cycle.
+  QueuePtr q(rd_kafka_queue_new(rk));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto opts = make_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, deadline);
+    if (!opts) {
+      pending.at(ids[i]).error = opts.error();
+      continue;
+    }
+    // The opaque names the group even when the whole request fails.
+    rd_kafka_AdminOptions_set_opaque(opts->get(), const_cast<std::string*>(&ids[i]));
+    ListOffsetsRequestPtr req(rd_kafka_ListConsumerGroupOffsets_new(ids[i].c_str(), nullptr));
+    rd_kafka_ListConsumerGroupOffsets_t* one[] = {req.get()};
+    rd_kafka_ListConsumerGroupOffsets(rk, one, 1, opts->get(), q.get());
+  }
+  size_t answered = 0;
+  while (answered < ids.size()) {
+    EventPtr ev = wait_event(q.get(), deadline);
+    if (!ev) break;
+    ++answered;
+    if (rd_kafka_event_type(ev.get()) != RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT) continue;
+    const auto* id = static_cast<const std::string*>(rd_kafka_event_opaque(ev.get()));
+    if (auto err = rd_kafka_event_error(ev.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (auto it = id ? pending.find(*id) : pending.end(); it != pending.end()) {
+        it->second.error = Error::from_code(err, "ListConsumerGroupOffsets " + *id);
+        out.push_back(std::move(it->second));
+        pending.erase(it);
+      }
+      continue;
+    }
+    const auto* res = rd_kafka_event_ListConsumerGroupOffsets_result(ev.get());
+    size_t n = 0;
+    const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(res, &n);
+    for (size_t i = 0; i < n; ++i) {
+      auto it = pending.find(rd_kafka_group_result_name(groups[i]));
+      if (it == pending.end()) continue;
+      GroupOffsets& g = it->second;
+      if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[i])) {
+        g.error = from_rd_error(e, "ListConsumerGroupOffsets " + g.group);
+      } else if (const auto* parts = rd_kafka_group_result_partitions(groups[i])) {
+        for (int p = 0; p < parts->cnt; ++p) {
+          const auto& el = parts->elems[p];
+          // No commit (-1) or a per-partition error: no offset, no series.
+          if (el.err != RD_KAFKA_RESP_ERR_NO_ERROR || el.offset < 0) continue;
+          g.offsets.push_back({.group = g.group, .topic = el.topic, .partition = el.partition, .offset = el.offset});
+        }
+      }
+      out.push_back(std::move(g));
+      pending.erase(it);
+    }
+  }
+  for (auto& [_, g] : pending) {
+    if (!g.error) g.error = Error::timed_out("ListConsumerGroupOffsets " + g.group);
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+std::expected<ClusterMetadata, Error> AdminClient::metadata(const Deadline& deadline) {
+  if (deadline.expired()) return std::unexpected(Error::timed_out("Metadata"));
+  const rd_kafka_metadata_t* raw = nullptr;
+  auto err = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &raw, timeout_ms(deadline));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return std::unexpected(Error::from_code(err, "Metadata"));
+  MetadataPtr md(raw);
+  ClusterMetadata out;
+  out.broker_count = md->broker_cnt;
+  for (int t = 0; t < md->topic_cnt; ++t) {
+    const auto& tm = md->topics[t];
+    if (tm.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    TopicMetadata topic{.name = tm.topic};
+    for (int p = 0; p < tm.partition_cnt; ++p) {
+      topic.partitions.push_back({.id = tm.partitions[p].id, .leader = tm.partitions[p].leader});
+    }
+    std::sort(topic.partitions.begin(), topic.partitions.end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
+    out.topics.push_back(std::move(topic));
+  }
+  std::sort(out.topics.begin(), out.topics.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+namespace {
+
+// One offsets_for_times call: `special` is -2 (log start) or -1 (end).
+// Returns the answered offsets; on a whole-call error, the error.
+std::expected<std::map<lag::TopicPartition, int64_t>, Error> query_offsets(
+    rd_kafka_t* rk, const std::vector<lag::TopicPartition>& tps, int64_t special, const Deadline& deadline) {
+  std::map<lag::TopicPartition, int64_t> out;
+  if (tps.empty()) return out;
+  if (deadline.expired()) return std::unexpected(Error::timed_out("ListOffsets"));
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(tps.size())));
+  for (const auto& tp : tps) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = special;
+  }
+  auto err = rd_kafka_offsets_for_times(rk, list.get(), timeout_ms(deadline));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return std::unexpected(Error::from_code(err, "ListOffsets"));
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& el = list->elems[i];
+    if (el.err == RD_KAFKA_RESP_ERR_NO_ERROR && el.offset >= 0) out[{el.topic, el.partition}] = el.offset;
+  }
+  return out;
+}
+
+}  // namespace
+
+Watermarks AdminClient::watermarks(const std::vector<lag::TopicPartition>& partitions,
+                                   const ClusterMetadata& metadata, const Deadline& deadline) {
+  rd_kafka_t* rk = impl_->rk.get();
+  Watermarks out;
+  std::map<lag::TopicPartition, int64_t> earliest, latest;
+
+  auto fetch = [&](const std::vector<lag::TopicPartition>& tps) -> std::expected<void, Error> {
+    auto lo = query_offsets(rk, tps, RD_KAFKA_OFFSET_BEGINNING, deadline);
+    if (!lo) return std::unexpected(lo.error());
+    auto hi = query_offsets(rk, tps, RD_KAFKA_OFFSET_END, deadline);
+    if (!hi) return std::unexpected(hi.error());
+    earliest.merge(*lo);
+    latest.merge(*hi);
+    return {};
+  };
+
+  if (auto all = fetch(partitions); !all) {
+    // All-or-nothing failure: one leader failing loses every partition.
+    // Retry per leader so only the failing leader's partitions go missing.
+    out.errors.push_back(all.error());
+    std::map<std::pair<std::string_view, int32_t>, int32_t> leader_of;
+    for (const auto& t : metadata.topics) {
+      for (const auto& p : t.partitions) leader_of[{t.name, p.id}] = p.leader;
+    }
+    std::map<int32_t, std::vector<lag::TopicPartition>> by_leader;
+    for (const auto& tp : partitions) {
+      auto it = leader_of.find({tp.topic, tp.partition});
+      by_leader[it == leader_of.end() ? -1 : it->second].push_back(tp);
+    }
+    if (by_leader.size() > 1) {
+      for (const auto& [leader, tps] : by_leader) {
+        if (auto r = fetch(tps); !r) {
+          spdlog::debug("watermarks for {} partitions led by broker {} failed: {}", tps.size(), leader,
+                        r.error().to_string());
+          out.errors.push_back(r.error());
+        }
+      }
+    }
+  }
+  out.partitions.reserve(partitions.size());
+  for (const auto& tp : partitions) {
+    auto lo = earliest.find(tp);
+    auto hi = latest.find(tp);
+    if (lo == earliest.end() || hi == latest.end()) {
+      ++out.missing;
+      continue;
+    }
+    out.partitions.push_back({.topic = tp.topic, .partition = tp.partition, .earliest = lo->second, .latest = hi->second});
+  }
+  return out;
+}
+
+}  // namespace klag::kafka

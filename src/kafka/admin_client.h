@@ -1,0 +1,125 @@
+// The exporter's read-only view of one Kafka cluster: consumer groups,
+// committed offsets, metadata and watermarks, as plain data.
+//
+// Owns one librdkafka handle (consumer type, never subscribed, with
+// isolation.level=read_uncommitted so end offsets are high watermarks).
+// Not thread-safe: one collection thread owns an AdminClient. Every call is
+// bounded by a Deadline and returns early when the deadline's cancel flag
+// is set.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kafka/error.h"
+#include "lag/model.h"
+
+struct rd_kafka_s;
+
+namespace klag::kafka {
+
+using Clock = std::chrono::steady_clock;
+
+struct Deadline {
+  Clock::time_point at;
+  const std::atomic<bool>* cancel = nullptr;
+
+  std::chrono::milliseconds remaining() const;
+  bool expired() const;  // past `at`, or cancelled
+};
+
+struct ClientOptions {
+  std::string cluster_name;  // for log lines only
+  std::string bootstrap_servers;
+  // User-supplied librdkafka properties (security, SASL, SSL, ...).
+  std::map<std::string, std::string> properties;
+};
+
+struct GroupListing {
+  std::vector<std::string> group_ids;  // de-duplicated, sorted
+  // Brokers that failed to answer. The listing may then be incomplete.
+  std::vector<Error> broker_errors;
+};
+
+struct GroupDescriptions {
+  std::vector<lag::Group> groups;  // described ones have described = true
+  // Groups whose protocol type is not "consumer" (Connect, Streams'
+  // internal ones...). Not consumer groups: callers drop them.
+  std::vector<std::string> non_consumer_groups;
+  std::vector<std::pair<std::string, Error>> errors;
+};
+
+struct GroupOffsets {
+  std::string group;
+  std::vector<lag::CommittedOffset> offsets;  // only partitions with a commit
+  std::optional<Error> error;  // set when this group's offsets are unknown
+};
+
+struct PartitionMetadata {
+  int32_t id = 0;
+  int32_t leader = -1;
+};
+
+struct TopicMetadata {
+  std::string name;
+  std::vector<PartitionMetadata> partitions;
+};
+
+struct ClusterMetadata {
+  std::vector<TopicMetadata> topics;  // topics without errors, sorted by name
+  int broker_count = 0;
+};
+
+struct Watermarks {
+  std::vector<lag::PartitionOffsets> partitions;
+  // Partitions asked for but not answered (leader down, timeout).
+  size_t missing = 0;
+  std::vector<Error> errors;
+};
+
+class AdminClient {
+ public:
+  static std::expected<std::unique_ptr<AdminClient>, Error> create(const ClientOptions& options);
+  ~AdminClient();
+  AdminClient(const AdminClient&) = delete;
+  AdminClient& operator=(const AdminClient&) = delete;
+  AdminClient(AdminClient&&) = delete;
+  AdminClient& operator=(AdminClient&&) = delete;
+
+  // ListConsumerGroups on every broker. Fails only when no broker answered.
+  std::expected<GroupListing, Error> list_groups(const Deadline& deadline);
+
+  // DescribeConsumerGroups for all ids in one call.
+  std::expected<GroupDescriptions, Error> describe_groups(const std::vector<std::string>& ids,
+                                                          const Deadline& deadline);
+
+  // ListConsumerGroupOffsets takes one group per call in librdkafka 2.0.2,
+  // so this fires one call per group, all at once on a private queue, and
+  // collects the answers until the deadline.
+  std::vector<GroupOffsets> committed_offsets(const std::vector<std::string>& ids,
+                                              const Deadline& deadline);
+
+  // Metadata of every topic.
+  std::expected<ClusterMetadata, Error> metadata(const Deadline& deadline);
+
+  // Log start and high watermark of `partitions`, with one batched
+  // offsets_for_times call per kind. That call fails as a whole when any
+  // leader fails, so on error it falls back to one call per leader and
+  // reports the partitions it could not get as missing.
+  Watermarks watermarks(const std::vector<lag::TopicPartition>& partitions,
+                        const ClusterMetadata& metadata, const Deadline& deadline);
+
+ private:
+  struct Impl;
+  explicit AdminClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace klag::kafka

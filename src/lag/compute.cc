@@ -1,0 +1,90 @@
+#include "lag/compute.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+namespace klag::lag {
+namespace {
+
+// (group, topic, partition) -> member owning it. Keys point into `groups`.
+using OwnerKey = std::tuple<std::string_view, std::string_view, int32_t>;
+
+std::map<OwnerKey, const Member*> index_owners(const std::vector<Group>& groups) {
+  std::map<OwnerKey, const Member*> owners;
+  for (const auto& g : groups) {
+    for (const auto& m : g.members) {
+      for (const auto& tp : m.assignment) {
+        owners.emplace(OwnerKey{g.id, tp.topic, tp.partition}, &m);
+      }
+    }
+  }
+  return owners;
+}
+
+}  // namespace
+
+ClusterLag compute(const ClusterSample& sample) {
+  ClusterLag out;
+  out.partitions = sample.partitions;
+  std::sort(out.partitions.begin(), out.partitions.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+  });
+
+  std::map<std::pair<std::string_view, int32_t>, const PartitionOffsets*> marks;
+  for (const auto& p : out.partitions) marks.emplace(std::pair{std::string_view(p.topic), p.partition}, &p);
+
+  const auto owners = index_owners(sample.groups);
+
+  out.partition_lags.reserve(sample.committed.size());
+  for (const auto& c : sample.committed) {
+    auto it = marks.find({c.topic, c.partition});
+    if (it == marks.end()) continue;
+    const PartitionOffsets& w = *it->second;
+    PartitionLag pl{.group = c.group,
+                    .topic = c.topic,
+                    .partition = c.partition,
+                    .committed = c.offset,
+                    .earliest = w.earliest,
+                    .latest = w.latest,
+                    .lag = offset_lag(w.latest, c.offset)};
+    if (auto o = owners.find({c.group, c.topic, c.partition}); o != owners.end()) {
+      pl.member_host = o->second->host;
+      pl.consumer_id = o->second->consumer_id;
+      pl.client_id = o->second->client_id;
+    }
+    out.partition_lags.push_back(std::move(pl));
+  }
+  std::sort(out.partition_lags.begin(), out.partition_lags.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.group, a.topic, a.partition) < std::tie(b.group, b.topic, b.partition);
+  });
+
+  // Groups: every listed group, plus groups known only from their commits.
+  std::map<std::string_view, GroupLag> groups;
+  for (const auto& g : sample.groups) {
+    groups.emplace(g.id, GroupLag{.group = g.id,
+                                  .state = g.state,
+                                  .assignor = g.assignor,
+                                  .described = g.described,
+                                  .members = static_cast<int64_t>(g.members.size())});
+  }
+  for (const auto& c : sample.committed) {
+    groups.try_emplace(c.group, GroupLag{.group = c.group, .state = "Unknown"});
+  }
+  for (const auto& pl : out.partition_lags) {
+    GroupLag& g = groups.at(pl.group);
+    g.has_lag = true;
+    g.max_lag = std::max(g.max_lag, pl.lag);
+    g.sum_lag += pl.lag;
+    if (out.topic_lags.empty() || out.topic_lags.back().group != pl.group ||
+        out.topic_lags.back().topic != pl.topic) {
+      out.topic_lags.push_back(TopicLag{.group = pl.group, .topic = pl.topic});
+    }
+    out.topic_lags.back().sum_lag += pl.lag;
+  }
+  out.groups.reserve(groups.size());
+  for (auto& [_, g] : groups) out.groups.push_back(std::move(g));
+  return out;
+}
+
+}  // namespace klag::lag

@@ -1,0 +1,256 @@
+#include "metrics/render.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace klag::metrics {
+namespace {
+
+using collect::ClusterStatus;
+using config::Granularity;
+
+struct Family {
+  const char* name;
+  const char* type;
+  const char* help;
+};
+
+// Builds one series line at a time: name{labels} value\n.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  void header(const Family& f) {
+    out_ += "# HELP ";
+    out_ += f.name;
+    out_ += ' ';
+    out_ += f.help;
+    out_ += "\n# TYPE ";
+    out_ += f.name;
+    out_ += ' ';
+    out_ += f.type;
+    out_ += '\n';
+  }
+
+  // Starts a series with the cluster's identifying labels.
+  Writer& begin(const Family& f, const ClusterStatus& c) {
+    out_ += f.name;
+    out_ += "{cluster_name=\"";
+    append_escaped_label_value(out_, c.name);
+    out_ += '"';
+    cluster_ = &c;
+    return *this;
+  }
+
+  Writer& label(std::string_view name, std::string_view value) {
+    out_ += ',';
+    out_ += name;
+    out_ += "=\"";
+    append_escaped_label_value(out_, value);
+    out_ += '"';
+    return *this;
+  }
+
+  Writer& label(std::string_view name, int64_t value) {
+    out_ += ',';
+    out_ += name;
+    out_ += "=\"";
+    append_int(out_, value);
+    out_ += '"';
+    return *this;
+  }
+
+  // Custom labels go last, then the value.
+  void value(int64_t v) {
+    end_labels();
+    append_int(out_, v);
+    out_ += '\n';
+  }
+  void value(double v) {
+    end_labels();
+    append_double(out_, v);
+    out_ += '\n';
+  }
+
+ private:
+  void end_labels() {
+    for (const auto& [k, v] : cluster_->labels) label(k, v);
+    out_ += "} ";
+  }
+
+  std::string& out_;
+  const ClusterStatus* cluster_ = nullptr;
+};
+
+constexpr Family kUp{"kafka_lag_exporter_up", "gauge",
+                     "1 when the last collection cycle of the cluster succeeded (unlabelled: 1 while the exporter serves)."};
+constexpr Family kLastUpdate{"kafka_lag_exporter_last_update_timestamp_seconds", "gauge",
+                             "Unix time at which the cluster's last successful collection cycle ended."};
+constexpr Family kCycleDuration{"kafka_lag_exporter_scrape_duration_seconds", "gauge",
+                                "Duration of the cluster's last collection cycle in seconds."};
+constexpr Family kCycles{"kafka_lag_exporter_cycles_total", "counter",
+                         "Collection cycles run for the cluster."};
+constexpr Family kFailedCycles{"kafka_lag_exporter_cycle_failures_total", "counter",
+                               "Collection cycles of the cluster that failed."};
+constexpr Family kStale{"kafka_lag_exporter_stale", "gauge",
+                        "1 when the cluster's lag series come from an earlier cycle because the last one failed."};
+constexpr Family kPollTime{"kafka_consumergroup_poll_time_ms", "gauge",
+                           "Milliseconds the last cycle spent fetching committed offsets, metadata and watermarks."};
+constexpr Family kLatest{"kafka_partition_latest_offset", "gauge", "High watermark offset of the partition."};
+constexpr Family kEarliest{"kafka_partition_earliest_offset", "gauge", "Log start offset of the partition."};
+constexpr Family kGroupOffset{"kafka_consumergroup_group_offset", "gauge",
+                              "Offset committed by the consumer group for the partition."};
+constexpr Family kGroupLag{"kafka_consumergroup_group_lag", "gauge",
+                           "Offset lag of the consumer group on the partition: high watermark minus committed offset."};
+constexpr Family kMaxLag{"kafka_consumergroup_group_max_lag", "gauge",
+                         "Largest offset lag of the consumer group across its partitions."};
+constexpr Family kSumLag{"kafka_consumergroup_group_sum_lag", "gauge",
+                         "Sum of the consumer group's offset lag across its partitions."};
+constexpr Family kTopicSumLag{"kafka_consumergroup_group_topic_sum_lag", "gauge",
+                              "Sum of the consumer group's offset lag across the partitions of one topic."};
+constexpr Family kGroupInfo{"kafka_consumergroup_group_info", "gauge",
+                            "Consumer group state and partition assignor; always 1."};
+constexpr Family kMembers{"kafka_consumergroup_group_members", "gauge", "Number of members in the consumer group."};
+
+bool has_lag(const ClusterStatus& c) { return c.lag != nullptr; }
+
+void member_labels(Writer& w, const ClusterStatus& c, const lag::PartitionLag& p) {
+  if (!c.member_labels) return;
+  w.label("member_host", p.member_host).label("consumer_id", p.consumer_id).label("client_id", p.client_id);
+}
+
+}  // namespace
+
+void append_escaped_label_value(std::string& out, std::string_view value) {
+  for (char ch : value) {
+    switch (ch) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      default: out += ch;
+    }
+  }
+}
+
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void append_double(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, end);
+  }
+}
+
+std::string render_prometheus(const std::vector<ClusterStatus>& clusters) {
+  size_t estimate = 4096;
+  for (const auto& c : clusters) {
+    if (c.lag) estimate += 160 * (c.lag->partitions.size() * 2 + c.lag->partition_lags.size() * 2 +
+                                  c.lag->topic_lags.size() + c.lag->groups.size() * 4);
+  }
+  std::string out;
+  out.reserve(estimate);
+  Writer w(out);
+
+  w.header(kUp);
+  out += "kafka_lag_exporter_up 1\n";
+  for (const auto& c : clusters) w.begin(kUp, c).value(int64_t{c.up ? 1 : 0});
+
+  w.header(kLastUpdate);
+  for (const auto& c : clusters) {
+    if (c.last_success_unix_seconds > 0) w.begin(kLastUpdate, c).value(c.last_success_unix_seconds);
+  }
+  w.header(kCycleDuration);
+  for (const auto& c : clusters) {
+    if (c.first_cycle_done) w.begin(kCycleDuration, c).value(c.last_cycle_seconds);
+  }
+  w.header(kCycles);
+  for (const auto& c : clusters) w.begin(kCycles, c).value(static_cast<int64_t>(c.cycles));
+  w.header(kFailedCycles);
+  for (const auto& c : clusters) w.begin(kFailedCycles, c).value(static_cast<int64_t>(c.failed_cycles));
+  w.header(kStale);
+  for (const auto& c : clusters) w.begin(kStale, c).value(int64_t{c.stale ? 1 : 0});
+  w.header(kPollTime);
+  for (const auto& c : clusters) {
+    if (!has_lag(c)) continue;
+    const auto& t = c.timings;
+    w.begin(kPollTime, c).value(static_cast<int64_t>((t.committed_offsets + t.metadata + t.watermarks).count()));
+  }
+
+  w.header(kLatest);
+  for (const auto& c : clusters) {
+    if (!has_lag(c)) continue;
+    for (const auto& p : c.lag->partitions) w.begin(kLatest, c).label("topic", p.topic).label("partition", p.partition).value(p.latest);
+  }
+  w.header(kEarliest);
+  for (const auto& c : clusters) {
+    if (!has_lag(c)) continue;
+    for (const auto& p : c.lag->partitions) w.begin(kEarliest, c).label("topic", p.topic).label("partition", p.partition).value(p.earliest);
+  }
+
+  // Partition-level group families exist only at partition granularity.
+  auto partition_level = [](const ClusterStatus& c) { return has_lag(c) && c.granularity == Granularity::partition; };
+  w.header(kGroupOffset);
+  for (const auto& c : clusters) {
+    if (!partition_level(c)) continue;
+    for (const auto& p : c.lag->partition_lags) {
+      w.begin(kGroupOffset, c).label("group", p.group).label("topic", p.topic).label("partition", p.partition);
+      member_labels(w, c, p);
+      w.value(p.committed);
+    }
+  }
+  w.header(kGroupLag);
+  for (const auto& c : clusters) {
+    if (!partition_level(c)) continue;
+    for (const auto& p : c.lag->partition_lags) {
+      w.begin(kGroupLag, c).label("group", p.group).label("topic", p.topic).label("partition", p.partition);
+      member_labels(w, c, p);
+      w.value(p.lag);
+    }
+  }
+
+  w.header(kMaxLag);
+  for (const auto& c : clusters) {
+    if (!has_lag(c)) continue;
+    for (const auto& g : c.lag->groups) {
+      if (g.has_lag) w.begin(kMaxLag, c).label("group", g.group).value(g.max_lag);
+    }
+  }
+  w.header(kSumLag);
+  for (const auto& c : clusters) {
+    if (!has_lag(c)) continue;
+    for (const auto& g : c.lag->groups) {
+      if (g.has_lag) w.begin(kSumLag, c).label("group", g.group).value(g.sum_lag);
+    }
+  }
+  w.header(kTopicSumLag);
+  for (const auto& c : clusters) {
+    if (!has_lag(c)) continue;
+    for (const auto& t : c.lag->topic_lags) w.begin(kTopicSumLag, c).label("group", t.group).label("topic", t.topic).value(t.sum_lag);
+  }
+  w.header(kGroupInfo);
+  for (const auto& c : clusters) {
+    if (!has_lag(c)) continue;
+    for (const auto& g : c.lag->groups) {
+      w.begin(kGroupInfo, c).label("group", g.group).label("state", g.state).label("assignor", g.assignor).value(int64_t{1});
+    }
+  }
+  w.header(kMembers);
+  for (const auto& c : clusters) {
+    if (!has_lag(c)) continue;
+    for (const auto& g : c.lag->groups) {
+      if (g.described) w.begin(kMembers, c).label("group", g.group).value(g.members);
+    }
+  }
+  return out;
+}
+
+}  // namespace klag::metrics

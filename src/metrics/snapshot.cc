@@ -1,0 +1,53 @@
+#include "metrics/snapshot.h"
+
+#include <algorithm>
+
+#include "metrics/gzip.h"
+#include "metrics/index_page.h"
+#include "metrics/render.h"
+
+namespace klag::metrics {
+
+Snapshot::Snapshot(std::string metrics_text, std::string index_html, bool ready, std::string not_ready_reason)
+    : text_(std::make_shared<const std::string>(std::move(metrics_text))),
+      html_(std::make_shared<const std::string>(std::move(index_html))),
+      ready_(ready),
+      not_ready_reason_(std::move(not_ready_reason)) {}
+
+std::shared_ptr<const std::string> Snapshot::metrics_gzip() const {
+  std::call_once(gzip_once_, [this] { gzip_ = std::make_shared<const std::string>(gzip_compress(*text_)); });
+  return gzip_;
+}
+
+SnapshotStore::SnapshotStore(std::vector<collect::ClusterStatus> initial) : clusters_(std::move(initial)) {
+  current_ = build();
+}
+
+void SnapshotStore::publish(const collect::ClusterStatus& status) {
+  std::lock_guard lock(publish_mu_);
+  auto it = std::find_if(clusters_.begin(), clusters_.end(), [&](const auto& c) { return c.name == status.name; });
+  if (it == clusters_.end()) {
+    clusters_.push_back(status);
+  } else {
+    *it = status;
+  }
+  auto snap = build();
+  std::lock_guard swap(current_mu_);
+  current_ = std::move(snap);
+}
+
+std::shared_ptr<const Snapshot> SnapshotStore::current() const {
+  std::lock_guard lock(current_mu_);
+  return current_;
+}
+
+std::shared_ptr<const Snapshot> SnapshotStore::build() const {
+  std::string waiting;
+  for (const auto& c : clusters_) {
+    if (!c.first_cycle_done) waiting += (waiting.empty() ? "" : ", ") + c.name;
+  }
+  return std::make_shared<const Snapshot>(render_prometheus(clusters_), render_index_html(clusters_), waiting.empty(),
+                                          waiting.empty() ? "" : "first cycle not finished for: " + waiting);
+}
+
+}  // namespace klag::metrics

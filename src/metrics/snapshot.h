@@ -1,0 +1,65 @@
+// The immutable result of one publication: everything the HTTP handlers
+// serve, rendered once, so a request only hands out bytes.
+//
+// Snapshot is immutable after construction except for the gzip body, which
+// is computed at most once, on the first request that accepts gzip
+// (thread-safe via call_once). SnapshotStore is thread-safe: cluster loops
+// publish, HTTP and other readers call current().
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "collect/status.h"
+
+namespace klag::metrics {
+
+class Snapshot {
+ public:
+  Snapshot(std::string metrics_text, std::string index_html, bool ready, std::string not_ready_reason);
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+  Snapshot(Snapshot&&) = delete;
+  Snapshot& operator=(Snapshot&&) = delete;
+
+  const std::shared_ptr<const std::string>& metrics_text() const { return text_; }
+  std::shared_ptr<const std::string> metrics_gzip() const;
+  const std::shared_ptr<const std::string>& index_html() const { return html_; }
+  // Every cluster finished its first cycle (successful or not).
+  bool ready() const { return ready_; }
+  const std::string& not_ready_reason() const { return not_ready_reason_; }
+
+ private:
+  std::shared_ptr<const std::string> text_;
+  std::shared_ptr<const std::string> html_;
+  bool ready_;
+  std::string not_ready_reason_;
+  mutable std::once_flag gzip_once_;
+  mutable std::shared_ptr<const std::string> gzip_;
+};
+
+class SnapshotStore {
+ public:
+  // `initial` fixes the cluster order; each entry's name is its key.
+  explicit SnapshotStore(std::vector<collect::ClusterStatus> initial);
+  SnapshotStore(const SnapshotStore&) = delete;
+  SnapshotStore& operator=(const SnapshotStore&) = delete;
+  SnapshotStore(SnapshotStore&&) = delete;
+  SnapshotStore& operator=(SnapshotStore&&) = delete;
+
+  // Replaces the named cluster's status and publishes a new snapshot.
+  void publish(const collect::ClusterStatus& status);
+  std::shared_ptr<const Snapshot> current() const;
+
+ private:
+  std::shared_ptr<const Snapshot> build() const;  // caller holds publish_mu_
+
+  std::mutex publish_mu_;  // serialises publishers; readers never take it
+  std::vector<collect::ClusterStatus> clusters_;
+  mutable std::mutex current_mu_;  // guards only the pointer swap/copy
+  std::shared_ptr<const Snapshot> current_;
+};
+
+}  // namespace klag::metrics

@@ -1,0 +1,193 @@
+#include "metrics/render.h"
+
+#include <gtest/gtest.h>
+
+#include <locale>
+#include <fstream>
+#include <sstream>
+
+#include "lag/compute.h"
+#include "metrics/gzip.h"
+#include "metrics/snapshot.h"
+
+namespace klag::metrics {
+namespace {
+
+using collect::ClusterStatus;
+
+ClusterStatus fixed_cluster() {
+  lag::ClusterSample s;
+  s.partitions = {{"orders", 0, 0, 100}, {"orders", 1, 5, 120}};
+  s.groups = {lag::Group{.id = "live",
+                         .state = "Stable",
+                         .assignor = "range",
+                         .described = true,
+                         .members = {lag::Member{.client_id = "c1", .consumer_id = "m1", .host = "/10.0.0.1",
+                                                 .assignment = {{"orders", 0}}}}},
+              lag::Group{.id = "idle", .state = "Empty", .described = true}};
+  s.committed = {{"live", "orders", 0, 40}, {"live", "orders", 1, 120}, {"idle", "orders", 1, 20}};
+  ClusterStatus c;
+  c.name = "prod";
+  c.labels = {{"env", "production"}};
+  c.first_cycle_done = true;
+  c.up = true;
+  c.cycles = 3;
+  c.failed_cycles = 1;
+  c.last_success_unix_seconds = 1700000000.25;
+  c.last_cycle_seconds = 0.5;
+  c.timings.committed_offsets = std::chrono::milliseconds(12);
+  c.timings.metadata = std::chrono::milliseconds(3);
+  c.timings.watermarks = std::chrono::milliseconds(7);
+  c.lag = std::make_shared<const lag::ClusterLag>(lag::compute(s));
+  return c;
+}
+
+ClusterStatus down_cluster() {
+  ClusterStatus c;
+  c.name = "dr";
+  c.first_cycle_done = true;
+  c.cycles = 2;
+  c.failed_cycles = 2;
+  c.last_cycle_seconds = 30;
+  return c;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(Render, MatchesGoldenFile) {
+  const std::string got = render_prometheus({fixed_cluster(), down_cluster()});
+  const std::string path = std::string(KLAG_TEST_DATA_DIR) + "/metrics/golden.prom";
+  if (std::getenv("KLAG_UPDATE_GOLDEN")) {
+    std::ofstream(path) << got;
+  }
+  EXPECT_EQ(got, read_file(path)) << "regenerate with KLAG_UPDATE_GOLDEN=1 after checking the diff";
+}
+
+TEST(Render, TopicGranularityDropsPartitionLevelGroupFamilies) {
+  ClusterStatus c = fixed_cluster();
+  c.granularity = config::Granularity::topic;
+  const std::string got = render_prometheus({c});
+  EXPECT_EQ(got.find("kafka_consumergroup_group_lag{"), std::string::npos);
+  EXPECT_EQ(got.find("kafka_consumergroup_group_offset{"), std::string::npos);
+  EXPECT_NE(got.find("kafka_consumergroup_group_topic_sum_lag{cluster_name=\"prod\",group=\"live\",topic=\"orders\",env=\"production\"} 60\n"),
+            std::string::npos);
+  EXPECT_NE(got.find("kafka_partition_latest_offset{cluster_name=\"prod\",topic=\"orders\",partition=\"1\",env=\"production\"} 120\n"),
+            std::string::npos);
+  // HELP/TYPE stay, so the family is known even when empty.
+  EXPECT_NE(got.find("# TYPE kafka_consumergroup_group_lag gauge\n"), std::string::npos);
+}
+
+TEST(Render, MemberLabelsCanBeDropped) {
+  ClusterStatus c = fixed_cluster();
+  c.member_labels = false;
+  const std::string got = render_prometheus({c});
+  EXPECT_EQ(got.find("member_host"), std::string::npos);
+  EXPECT_NE(got.find("kafka_consumergroup_group_lag{cluster_name=\"prod\",group=\"live\",topic=\"orders\",partition=\"0\",env=\"production\"} 60\n"),
+            std::string::npos);
+}
+
+TEST(Render, EscapesLabelValues) {
+  std::string out;
+  append_escaped_label_value(out, "a\\b\"c\nd");
+  EXPECT_EQ(out, "a\\\\b\\\"c\\nd");
+  ClusterStatus c = fixed_cluster();
+  c.name = "we\"ird\\name\n";
+  const std::string got = render_prometheus({c});
+  EXPECT_NE(got.find("kafka_lag_exporter_up{cluster_name=\"we\\\"ird\\\\name\\n\",env=\"production\"} 1\n"),
+            std::string::npos);
+}
+
+// A comma-decimal global locale must not leak into the exposition.
+struct CommaDecimal : std::numpunct<char> {
+  char do_decimal_point() const override { return ','; }
+  char do_thousands_sep() const override { return '.'; }
+  std::string do_grouping() const override { return "\3"; }
+};
+
+TEST(Render, NumbersIgnoreTheLocale) {
+  const std::locale saved = std::locale::global(std::locale(std::locale::classic(), new CommaDecimal));
+  std::ostringstream probe;
+  probe << 1234.5;
+  std::string out;
+  append_double(out, 1234.5);
+  out += ' ';
+  append_int(out, 1234567);
+  const std::string rendered = render_prometheus({fixed_cluster()});
+  std::locale::global(saved);
+  ASSERT_EQ(probe.str(), "1.234,5") << "the test locale did not take effect";
+  EXPECT_EQ(out, "1234.5 1234567");
+  EXPECT_NE(rendered.find("kafka_lag_exporter_last_update_timestamp_seconds{cluster_name=\"prod\",env=\"production\"} 1700000000.25\n"),
+            std::string::npos);
+}
+
+TEST(Render, SpecialDoubles) {
+  std::string out;
+  append_double(out, std::numeric_limits<double>::infinity());
+  out += ' ';
+  append_double(out, -std::numeric_limits<double>::infinity());
+  out += ' ';
+  append_double(out, std::numeric_limits<double>::quiet_NaN());
+  out += ' ';
+  append_double(out, 0.001);
+  out += ' ';
+  append_int(out, -42);
+  EXPECT_EQ(out, "+Inf -Inf NaN 0.001 -42");
+}
+
+TEST(Render, StaleDataIsServedAndFlagged) {
+  ClusterStatus c = fixed_cluster();
+  c.up = false;
+  c.stale = true;
+  const std::string got = render_prometheus({c});
+  EXPECT_NE(got.find("kafka_lag_exporter_up{cluster_name=\"prod\",env=\"production\"} 0\n"), std::string::npos);
+  EXPECT_NE(got.find("kafka_lag_exporter_stale{cluster_name=\"prod\",env=\"production\"} 1\n"), std::string::npos);
+  EXPECT_NE(got.find("kafka_consumergroup_group_sum_lag{cluster_name=\"prod\",group=\"live\",env=\"production\"} 60\n"),
+            std::string::npos);
+}
+
+TEST(Gzip, RoundTripsThroughZlib) {
+  const std::string text = render_prometheus({fixed_cluster()});
+  const std::string gz = gzip_compress(text);
+  ASSERT_GT(gz.size(), 18u);
+  EXPECT_EQ(static_cast<unsigned char>(gz[0]), 0x1f);
+  EXPECT_EQ(static_cast<unsigned char>(gz[1]), 0x8b);
+  EXPECT_LT(gz.size(), text.size());
+}
+
+TEST(SnapshotStore, ReadyOnlyAfterEveryClusterFinishedItsFirstCycle) {
+  ClusterStatus a;
+  a.name = "a";
+  ClusterStatus b;
+  b.name = "b";
+  SnapshotStore store({a, b});
+  EXPECT_FALSE(store.current()->ready());
+  EXPECT_NE(store.current()->not_ready_reason().find("a, b"), std::string::npos);
+  a.first_cycle_done = true;
+  store.publish(a);
+  EXPECT_FALSE(store.current()->ready());
+  b.first_cycle_done = true;  // a failed first cycle still counts
+  store.publish(b);
+  EXPECT_TRUE(store.current()->ready());
+}
+
+TEST(SnapshotStore, PublishReplacesTheClusterAndKeepsOlderSnapshotsIntact) {
+  ClusterStatus c = fixed_cluster();
+  SnapshotStore store({c});
+  auto before = store.current();
+  c.up = false;
+  store.publish(c);
+  auto after = store.current();
+  EXPECT_NE(before->metrics_text()->find("kafka_lag_exporter_up{cluster_name=\"prod\",env=\"production\"} 1"),
+            std::string::npos);
+  EXPECT_NE(after->metrics_text()->find("kafka_lag_exporter_up{cluster_name=\"prod\",env=\"production\"} 0"),
+            std::string::npos);
+  EXPECT_EQ(after->metrics_gzip(), after->metrics_gzip()) << "gzip is computed once per snapshot";
+}
+
+}  // namespace
+}  // namespace klag::metrics
