@@ -1,0 +1,57 @@
+// Entry points: TOML text or file -> validated Config.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+
+#include "config/reader.h"
+
+namespace klag::config {
+
+std::expected<Config, ConfigError> parse(std::string_view toml_text, const EnvLookup& env,
+                                         std::string_view source) {
+  // No exception may escape: toml++ reports syntax errors by throwing, and an
+  // injected EnvLookup or an allocation may throw too.
+  try {
+    toml::table root;
+    try {
+      root = toml::parse(toml_text, source);
+    } catch (const toml::parse_error& e) {
+      return std::unexpected(ConfigError{
+          "", static_cast<int>(e.source().begin.line),
+          "invalid TOML in " + std::string(source) + ": " + std::string(e.description())});
+    }
+    detail::Context ctx(env);
+    Config config;
+    detail::TableReader top(ctx, root, "");
+    top.reject_unknown({"exporter", "clusters"});
+    if (const toml::table* exporter = top.read_table("exporter")) {
+      detail::parse_exporter(ctx, *exporter, config.exporter);
+    }
+    detail::parse_clusters(ctx, root.get("clusters"), config.clusters);
+    if (ctx.failed()) return std::unexpected(ctx.error());
+    return config;
+  } catch (const std::exception& e) {
+    return std::unexpected(
+        ConfigError{"", 0, "cannot load " + std::string(source) + ": " + e.what()});
+  }
+}
+
+std::expected<Config, ConfigError> load_file(const std::string& path, const EnvLookup& env) {
+  auto fail = [&path](int error) {
+    return std::unexpected(ConfigError{"", 0, "cannot read " + path + ": " + std::strerror(error)});
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (!file) return fail(errno);
+  std::string text;
+  char buffer[8192];
+  std::size_t count = 0;
+  while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, count);
+  // fopen succeeds on a directory on Linux; the read then fails with EISDIR.
+  if (std::ferror(file.get())) return fail(errno);
+  return parse(text, env, path);
+}
+
+}  // namespace klag::config
