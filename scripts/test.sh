@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, and runs every unit
+# and integration test through ctest:
+#   1. normal build, Kafka ${KAFKA_VERSION:-4.4.0} (unit + integration)
+#   2. the Kafka integration tests again against a 3.9.x broker
+#   3. AddressSanitizer + UndefinedBehaviorSanitizer build (unit + integration)
+# Exits non-zero if any step fails; every step still runs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+KAFKA_4=${KAFKA_VERSION:-4.4.0}
+KAFKA_3=${KAFKA_3_VERSION:-3.9.1}
+JOBS=${JOBS:-2}
+failed=()
+
+bash scripts/install-deps.sh || exit 1
+# Fetch both brokers' jars up front (cached under ~/.cache/klag-exporter).
+KAFKA_VERSION=$KAFKA_4 tools/kafka/kafka-local.sh fetch >/dev/null || exit 1
+KAFKA_VERSION=$KAFKA_3 tools/kafka/kafka-local.sh fetch >/dev/null || exit 1
+
+cleanup() { tools/kafka/kafka-local.sh stop-all >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+step() {
+  local name=$1; shift
+  echo "=== $name"
+  local start=$SECONDS
+  if "$@"; then
+    echo "=== $name: ok ($((SECONDS - start))s)"
+  else
+    echo "=== $name: FAILED ($((SECONDS - start))s)"
+    failed+=("$name")
+  fi
+}
+
+build() {  # build-dir [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && cmake --build "$dir" -j "$JOBS"
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
+
+step "build (RelWithDebInfo)" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+step "tests, Kafka $KAFKA_4" env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build --output-on-failure -j "$JOBS"
+step "Kafka integration tests, Kafka $KAFKA_3" \
+  env KAFKA_VERSION="$KAFKA_3" ctest --test-dir build -L kafka --output-on-failure -j "$JOBS"
+step "build (ASan+UBSan)" build build-asan -DCMAKE_BUILD_TYPE=Debug -DKLAG_SANITIZE=ON
+step "tests under ASan+UBSan, Kafka $KAFKA_4" \
+  env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build-asan --output-on-failure -j "$JOBS"
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED steps: ${failed[*]}"
+  exit 1
+fi
+echo "all test steps passed"

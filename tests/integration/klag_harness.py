@@ -1,0 +1,218 @@
+"""Shared helpers for the integration tests: a real Kafka broker from the
+local harness, the klag-workload tool, the exporter process, scraping and
+Kafka's own ConsumerGroupCommand as the reference. Standard library only."""
+
+import gzip
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+KAFKA_LOCAL = os.path.join(ROOT, "tools", "kafka", "kafka-local.sh")
+EXPORTER = os.environ.get("KLAG_EXPORTER", os.path.join(ROOT, "build", "src", "app", "klag-exporter"))
+WORKLOAD = os.environ.get("KLAG_WORKLOAD", os.path.join(ROOT, "build", "tools", "workload", "klag-workload"))
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    """One single-node KRaft broker started by tools/kafka/kafka-local.sh."""
+
+    def __init__(self):
+        self.state_dir = tempfile.mkdtemp(prefix="klag-it-broker-")
+        out = subprocess.run([KAFKA_LOCAL, "start", self.state_dir], check=True, capture_output=True,
+                             text=True, env=dict(os.environ, KLAG_WORKLOAD=WORKLOAD)).stdout
+        self.bootstrap = out.strip().splitlines()[-1]
+
+    def stop(self):
+        subprocess.run([KAFKA_LOCAL, "stop", self.state_dir], check=False, capture_output=True)
+
+    def purge(self):
+        self.stop()
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def workload(self, *args, timeout=60):
+        res = subprocess.run([WORKLOAD, args[0], "--bootstrap", self.bootstrap, *args[1:]],
+                             capture_output=True, text=True, timeout=timeout)
+        if res.returncode != 0:
+            raise RuntimeError(f"klag-workload {' '.join(args)} failed: {res.stderr}")
+        return res.stdout
+
+    def create_topic(self, topic, partitions):
+        self.workload("create-topic", "--topic", topic, "--partitions", str(partitions))
+
+    def produce(self, topic, count_per_partition):
+        self.workload("produce", "--topic", topic, "--count", str(count_per_partition))
+
+    def commit(self, group, offsets):
+        """offsets: list of (topic, partition, offset)."""
+        args = ["commit", "--group", group]
+        for t, p, o in offsets:
+            args += ["--offset", f"{t}:{p}:{o}"]
+        self.workload(*args)
+
+    def start_member(self, group, topics, commits=(), client_id=None):
+        """A live group member that holds its assignment without consuming."""
+        args = [WORKLOAD, "member", "--bootstrap", self.bootstrap, "--group", group, "--topic", ",".join(topics)]
+        for t, p, o in commits:
+            args += ["--commit", f"{t}:{p}:{o}"]
+        if client_id:
+            args += ["--client-id", client_id]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = proc.stdout.readline()
+        if line.strip() != "ready":
+            proc.kill()
+            raise RuntimeError(f"member did not get ready: {line!r} {proc.stderr.read()}")
+        return proc
+
+    def consumer_groups(self):
+        """Kafka's own view: ConsumerGroupCommand --describe --all-groups,
+        as {(group, topic, partition): row dict}."""
+        res = subprocess.run([KAFKA_LOCAL, "cgc", self.bootstrap, "--describe", "--all-groups"],
+                             capture_output=True, text=True, timeout=120)
+        if res.returncode != 0:
+            raise RuntimeError(f"ConsumerGroupCommand failed: {res.stderr}")
+        return parse_cgc(res.stdout)
+
+
+def parse_cgc(text):
+    rows = {}
+    header = None
+    for line in text.splitlines():
+        cols = line.split()
+        if not cols:
+            continue
+        if cols[0] == "GROUP":
+            header = cols
+            continue
+        if header is None or len(cols) != len(header):
+            continue
+        row = dict(zip(header, cols))
+        if row.get("PARTITION", "-") == "-":
+            continue
+        rows[(row["GROUP"], row["TOPIC"], int(row["PARTITION"]))] = row
+    return rows
+
+
+class Exporter:
+    """The klag-exporter binary with a generated config file."""
+
+    def __init__(self, config_text, extra_args=()):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="klag-it-exporter-")
+        self.config_path = os.path.join(self.dir, "config.toml")
+        with open(self.config_path, "w") as f:
+            f.write(config_text.replace("@HTTP_PORT@", str(self.port)))
+        self.log_path = os.path.join(self.dir, "exporter.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([EXPORTER, "-c", self.config_path, *extra_args],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{self.port}"
+        wait_until(lambda: self.get("/health")[0] == 200, 20, "exporter /health")
+
+    def get(self, path, headers=None):
+        req = urllib.request.Request(self.base + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, r.read(), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), dict(e.headers)
+        except (urllib.error.URLError, ConnectionError, socket.timeout):
+            return 0, b"", {}
+
+    def metrics_text(self):
+        status, body, _ = self.get("/metrics")
+        if status != 200:
+            raise RuntimeError(f"/metrics answered {status}")
+        return body.decode()
+
+    def metrics(self):
+        return parse_metrics(self.metrics_text())
+
+    def stop(self):
+        """SIGTERM, and insist on a clean exit within 2 s plus slack: a
+        sanitizer report or a hang fails the test that owns this exporter."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("exporter did not stop within 5 s of SIGTERM")
+        self.log.close()
+        log = self.log_text()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in log:
+                raise AssertionError(f"sanitizer report in exporter log:\n{log[-4000:]}")
+        if self.proc.returncode != 0:
+            raise AssertionError(f"exporter exited with {self.proc.returncode}:\n{log[-4000:]}")
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+
+_SERIES = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """Exposition text -> {(name, ((label, value), ...sorted)): float}."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SERIES.match(line)
+        if not m:
+            raise ValueError(f"unparseable exposition line: {line!r}")
+        labels = tuple(sorted(_LABEL.findall(m.group(3) or "")))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def select(metrics, name, **labels):
+    """Series of `name` whose labels include `labels`: {labels dict as tuple: value}."""
+    res = {}
+    for (n, lbls), v in metrics.items():
+        if n != name:
+            continue
+        d = dict(lbls)
+        if all(d.get(k) == str(val) for k, val in labels.items()):
+            res[lbls] = v
+    return res
+
+
+def value(metrics, name, **labels):
+    found = select(metrics, name, **labels)
+    if len(found) != 1:
+        raise AssertionError(f"expected exactly one {name}{labels}, found {len(found)}: {found}")
+    return next(iter(found.values()))
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.time() + timeout
+    last_exc = None
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception as e:  # noqa: BLE001 - retried until the deadline
+            last_exc = e
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}" + (f": {last_exc}" if last_exc else ""))
+
+
+def gunzip(body):
+    return gzip.decompress(body).decode()
