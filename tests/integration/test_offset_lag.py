@@ -35,6 +35,12 @@ bootstrap_servers = "{bootstrap}"
 member_labels = false
 group_whitelist = ["it-two"]       # anchored: matches no group
 topic_whitelist = ["orders"]
+
+[[clusters]]
+name = "nomembers"
+bootstrap_servers = "{bootstrap}"
+member_labels = false
+group_whitelist = ["it-live"]
 """
 
 
@@ -140,6 +146,28 @@ class OffsetLagTest(unittest.TestCase):
         self.assertEqual(select(self.metrics, "kafka_consumergroup_group_info", group="it-filtered-out"), {})
         # "narrow" allows only the group named exactly "it-two": none exists.
         self.assertEqual(select(self.metrics, "kafka_consumergroup_group_info", cluster_name="narrow"), {})
+
+    def test_member_labels_can_be_dropped_per_cluster(self):
+        series = select(self.metrics, "kafka_consumergroup_group_lag", cluster_name="nomembers")
+        self.assertEqual(len(series), 3)
+        for labels in series:
+            self.assertEqual({k for k, _ in labels}, {"cluster_name", "group", "topic", "partition"})
+        self.assertEqual(value(self.metrics, "kafka_consumergroup_group_lag", cluster_name="nomembers", group="it-live",
+                               topic="orders", partition=0), int(self.reference[("it-live", "orders", 0)]["LAG"]))
+
+    def test_malformed_requests_get_4xx_and_the_server_survives(self):
+        import socket
+        for raw in (b"GARBAGE\r\n\r\n", b"GET /metrics HTTP/9.9\r\n\r\n", b"GET / HTTP/1.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n",
+                    b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n"):
+            with socket.create_connection(("127.0.0.1", self.exporter.port), timeout=5) as s:
+                try:
+                    s.sendall(raw)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                status_line = s.recv(64).split(b"\r\n")[0]
+                with self.subTest(raw=raw[:30]):
+                    self.assertRegex(status_line, rb"^HTTP/1\.[01] 4\d\d |^HTTP/1\.[01] 505 ")
+        self.assertEqual(self.exporter.get("/health")[0], 200)
 
     def test_topic_filter(self):
         topics = {dict(l)["topic"] for l in select(self.metrics, "kafka_partition_latest_offset", cluster_name="narrow")}
