@@ -1,0 +1,94 @@
+// One accepted client socket and its request/response state machine
+// (internal to the http stage).
+//
+// Owns the socket fd (closed by the destructor), the read buffer and the
+// response being written, which holds a reference to the shared body so a
+// large body is never copied. The server's event-loop thread is the only
+// caller; epoll registration stays with the server, which asks
+// wanted_events() after every call.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/server.h"
+
+namespace klag::http::detail {
+
+using Clock = std::chrono::steady_clock;
+
+// Settings shared by every connection of one server; outlives them.
+struct ConnectionContext {
+  const Handler* handler = nullptr;
+  size_t max_header_bytes = 0;
+  std::chrono::milliseconds idle_timeout{0};
+  // How long to keep reading (and discarding) after our final response so
+  // the client sees it instead of a reset.
+  std::chrono::milliseconds linger_timeout{0};
+};
+
+class Connection {
+ public:
+  Connection(int fd, uint64_t id, const ConnectionContext& context, Clock::time_point now);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int fd() const { return fd_; }
+  uint64_t id() const { return id_; }
+  // Reacts to epoll readiness (EPOLLIN/EPOLLOUT/EPOLLHUP/EPOLLERR bits).
+  void on_event(uint32_t events, Clock::time_point now);
+  // Closes the connection when it has been idle, slow or lingering too long.
+  void check_deadline(Clock::time_point now);
+  bool closed() const { return state_ == State::closed; }
+  // epoll events the connection needs next; 0 once closed.
+  uint32_t wanted_events() const;
+
+ private:
+  enum class State {
+    reading,   // waiting for (the rest of) a request
+    writing,   // a response is queued; no new request is parsed meanwhile
+    draining,  // final response sent and write side shut; discarding input
+    closed,
+  };
+
+  // The response being sent: head bytes plus a slice of the shared body.
+  struct Outgoing {
+    std::string head;
+    std::shared_ptr<const std::string> body;  // null or unused for HEAD
+    size_t body_length = 0;
+    size_t sent = 0;  // over head then body
+  };
+
+  void read_input();
+  void process(Clock::time_point now);
+  void respond(Response response, bool head_only, bool close, bool announce_keep_alive,
+               Clock::time_point now);
+  void respond_error(int status, Clock::time_point now);
+  Response call_handler(const Request& request);
+  void flush(Clock::time_point now);
+  void begin_linger(Clock::time_point now);
+  void drain();
+  void close();
+
+  int fd_;
+  uint64_t id_;
+  const ConnectionContext& context_;
+  State state_ = State::reading;
+  std::string input_;
+  bool peer_eof_ = false;
+  std::optional<Outgoing> out_;
+  bool close_after_write_ = false;
+  // reading: when we became ready for the next request, so a request head
+  // trickling in byte by byte (slowloris) still hits the idle timeout.
+  // writing: the last time the client accepted bytes.
+  Clock::time_point timer_start_;
+  Clock::time_point linger_deadline_;
+};
+
+}  // namespace klag::http::detail

@@ -1,1 +1,0 @@
-// Temporary translation unit until this stage has sources.
