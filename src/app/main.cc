@@ -29,8 +29,12 @@ int run(const klag::config::Config& cfg, const sigset_t& signals) {
   for (const auto& c : cfg.clusters) initial.push_back(klag::collect::initial_status(c, cfg.exporter));
   klag::metrics::SnapshotStore store(std::move(initial));
 
+  // A loop publishes at least every max(poll_interval, cycle_timeout); allow
+  // two of those plus slack before /health calls it wedged.
+  const auto liveness_limit =
+      2 * std::max(cfg.exporter.poll_interval, cfg.exporter.effective_cycle_timeout()) + std::chrono::seconds(30);
   klag::http::Server server({.host = cfg.exporter.http_host, .port = cfg.exporter.http_port},
-                            klag::http::make_routes(store));
+                            klag::http::make_routes(store, liveness_limit));
   if (auto started = server.start(); !started) {
     spdlog::error("HTTP server: {}", started.error());
     return kExitRuntime;

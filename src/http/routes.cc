@@ -20,13 +20,17 @@ Response metrics(const metrics::Snapshot& snap, const Request& req) {
 
 }  // namespace
 
-Handler make_routes(const metrics::SnapshotStore& store) {
-  return [&store](const Request& req) -> Response {
+Handler make_routes(const metrics::SnapshotStore& store, std::chrono::milliseconds liveness_limit) {
+  return [&store, liveness_limit](const Request& req) -> Response {
     const auto snap = store.current();
     if (req.path == "/metrics") return metrics(*snap, req);
     // Liveness: the process and its loops answer. Never tied to Kafka, or
     // Kubernetes would restart a healthy exporter during a Kafka outage.
-    if (req.path == "/health") return Response::text(200, "OK\n");
+    if (req.path == "/health") {
+      const std::string stalled = store.stalled_cluster(std::chrono::steady_clock::now(), liveness_limit);
+      if (!stalled.empty()) return Response::text(503, "collection loop of cluster " + stalled + " is stalled\n");
+      return Response::text(200, "OK\n");
+    }
     if (req.path == "/ready") {
       return snap->ready() ? Response::text(200, "ready\n")
                            : Response::text(503, "not ready: " + snap->not_ready_reason() + "\n");

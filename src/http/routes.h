@@ -9,6 +9,8 @@
 namespace klag::http {
 
 // GET /metrics, /health, /ready, /leader and /; 404 for anything else.
-Handler make_routes(const metrics::SnapshotStore& store);
+// /health fails when a cluster loop has not published for `liveness_limit`
+// (a wedged loop is worth a restart; a down Kafka is not).
+Handler make_routes(const metrics::SnapshotStore& store, std::chrono::milliseconds liveness_limit);
 
 }  // namespace klag::http

@@ -19,13 +19,16 @@ std::shared_ptr<const std::string> Snapshot::metrics_gzip() const {
   return gzip_;
 }
 
-SnapshotStore::SnapshotStore(std::vector<collect::ClusterStatus> initial) : clusters_(std::move(initial)) {
+SnapshotStore::SnapshotStore(std::vector<collect::ClusterStatus> initial, std::chrono::steady_clock::time_point now)
+    : clusters_(std::move(initial)) {
+  for (const auto& c : clusters_) heartbeats_.push_back({c.name, now});
   current_ = build();
 }
 
-void SnapshotStore::publish(const collect::ClusterStatus& status) {
+void SnapshotStore::publish(const collect::ClusterStatus& status, std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(publish_mu_);
   auto it = std::find_if(clusters_.begin(), clusters_.end(), [&](const auto& c) { return c.name == status.name; });
+  const size_t index = static_cast<size_t>(it - clusters_.begin());
   if (it == clusters_.end()) {
     clusters_.push_back(status);
   } else {
@@ -34,6 +37,17 @@ void SnapshotStore::publish(const collect::ClusterStatus& status) {
   auto snap = build();
   std::lock_guard swap(current_mu_);
   current_ = std::move(snap);
+  if (index == heartbeats_.size()) heartbeats_.push_back({status.name, {}});
+  heartbeats_[index].last_publish = now;
+}
+
+std::string SnapshotStore::stalled_cluster(std::chrono::steady_clock::time_point now,
+                                           std::chrono::milliseconds limit) const {
+  std::lock_guard lock(current_mu_);
+  for (const auto& h : heartbeats_) {
+    if (now - h.last_publish > limit) return h.cluster;
+  }
+  return {};
 }
 
 std::shared_ptr<const Snapshot> SnapshotStore::current() const {

@@ -7,6 +7,7 @@
 // publish, HTTP and other readers call current().
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,23 +44,36 @@ class Snapshot {
 class SnapshotStore {
  public:
   // `initial` fixes the cluster order; each entry's name is its key.
-  explicit SnapshotStore(std::vector<collect::ClusterStatus> initial);
+  explicit SnapshotStore(std::vector<collect::ClusterStatus> initial,
+                         std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   SnapshotStore(const SnapshotStore&) = delete;
   SnapshotStore& operator=(const SnapshotStore&) = delete;
   SnapshotStore(SnapshotStore&&) = delete;
   SnapshotStore& operator=(SnapshotStore&&) = delete;
 
   // Replaces the named cluster's status and publishes a new snapshot.
-  void publish(const collect::ClusterStatus& status);
+  // `now` stamps the cluster's heartbeat (see stalled_cluster).
+  void publish(const collect::ClusterStatus& status,
+               std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   std::shared_ptr<const Snapshot> current() const;
+
+  // Liveness: the name of a cluster whose loop has not published for longer
+  // than `limit` (counted from construction before its first publication),
+  // or empty when every loop is alive. `now` is passed in for testability.
+  std::string stalled_cluster(std::chrono::steady_clock::time_point now, std::chrono::milliseconds limit) const;
 
  private:
   std::shared_ptr<const Snapshot> build() const;  // caller holds publish_mu_
 
   std::mutex publish_mu_;  // serialises publishers; readers never take it
   std::vector<collect::ClusterStatus> clusters_;
-  mutable std::mutex current_mu_;  // guards only the pointer swap/copy
+  mutable std::mutex current_mu_;  // guards the pointer and last_publish_
   std::shared_ptr<const Snapshot> current_;
+  struct Heartbeat {
+    std::string cluster;
+    std::chrono::steady_clock::time_point last_publish;
+  };
+  std::vector<Heartbeat> heartbeats_;  // one per cluster, same order as clusters_
 };
 
 }  // namespace klag::metrics

@@ -191,3 +191,27 @@ TEST(SnapshotStore, PublishReplacesTheClusterAndKeepsOlderSnapshotsIntact) {
 
 }  // namespace
 }  // namespace klag::metrics
+
+namespace klag::metrics {
+namespace {
+
+TEST(SnapshotStore, StalledClusterIsReportedAfterTheLimit) {
+  ClusterStatus a;
+  a.name = "a";
+  ClusterStatus b;
+  b.name = "b";
+  using std::chrono::seconds;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto limit = seconds(10);
+  SnapshotStore store({a, b}, t0);
+  EXPECT_EQ(store.stalled_cluster(t0 + seconds(5), limit), "");
+  store.publish(a, t0 + seconds(8));
+  // At t0+12s "b" has not published since t0: it is the stalled one.
+  EXPECT_EQ(store.stalled_cluster(t0 + seconds(12), limit), "b");
+  store.publish(b, t0 + seconds(12));
+  EXPECT_EQ(store.stalled_cluster(t0 + seconds(15), limit), "");
+  EXPECT_EQ(store.stalled_cluster(t0 + seconds(19), limit), "a");
+}
+
+}  // namespace
+}  // namespace klag::metrics
