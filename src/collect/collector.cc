@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace klag::collect {
@@ -23,6 +24,23 @@ class StepTimer {
 };
 
 }  // namespace
+
+size_t carry_forward_offsets(std::map<std::string, std::vector<lag::CommittedOffset>>& last,
+                             std::vector<kafka::GroupOffsets> fetched) {
+  size_t errors = 0;
+  std::map<std::string, std::vector<lag::CommittedOffset>> next;
+  for (auto& g : fetched) {
+    if (g.error) {
+      ++errors;
+      spdlog::debug("{}", g.error->to_string());
+      if (auto it = last.find(g.group); it != last.end()) next.emplace(g.group, std::move(it->second));
+    } else {
+      next.emplace(g.group, std::move(g.offsets));
+    }
+  }
+  last = std::move(next);
+  return errors;
+}
 
 Collector::Collector(const config::Cluster& cluster, config::NameFilter group_filter,
                      config::NameFilter topic_filter)
@@ -97,14 +115,11 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
       existing.insert({topic.name, p.id});
     }
   }
-  for (auto& g : offsets) {
-    if (g.error) {
-      ++result.partial_errors;
-      spdlog::debug("{}", g.error->to_string());
-    }
-    for (auto& c : g.offsets) {
+  result.partial_errors += carry_forward_offsets(last_offsets_, std::move(offsets));
+  for (const auto& [group, commits] : last_offsets_) {
+    for (const auto& c : commits) {
       // Offsets of deleted topics (or filtered ones) are dropped here.
-      if (existing.contains({c.topic, c.partition})) result.sample.committed.push_back(std::move(c));
+      if (existing.contains({c.topic, c.partition})) result.sample.committed.push_back(c);
     }
   }
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <expected>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,14 @@ struct CycleError {
   std::string to_string() const { return step + ": " + error.to_string(); }
 };
 
+// Merges one cycle's committed-offset answers into `last` (group -> offsets
+// from the latest cycle that fetched them). A group whose fetch failed keeps
+// its previous offsets rather than having its series vanish, which would
+// make absent()-style alerts flap; groups not in `fetched` (deleted, or
+// filtered out) are forgotten. Returns the number of failed groups.
+size_t carry_forward_offsets(std::map<std::string, std::vector<lag::CommittedOffset>>& last,
+                             std::vector<kafka::GroupOffsets> fetched);
+
 class Collector {
  public:
   // Filters are compiled by the caller from the validated config.
@@ -58,6 +67,8 @@ class Collector {
   config::NameFilter group_filter_;
   config::NameFilter topic_filter_;
   std::unique_ptr<kafka::AdminClient> client_;
+  // Committed offsets per group from the latest cycle that fetched them.
+  std::map<std::string, std::vector<lag::CommittedOffset>> last_offsets_;
 };
 
 }  // namespace klag::collect
