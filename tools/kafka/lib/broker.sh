@@ -1,0 +1,175 @@
+# shellcheck shell=bash
+# One combined KRaft broker+controller per state dir: configure, format,
+# launch, wait, stop. Sourced.
+#
+# State dir layout:
+#   server.properties  version  ports (broker=, controller=)  bootstrap (HOST:PORT)
+#   broker.pid  broker.log  format.log  data/
+
+broker_pid() { if [[ -f "$1/broker.pid" ]]; then cat "$1/broker.pid"; fi; }
+
+# The broker's command line names its server.properties, which identifies it.
+broker_runs() { pid_runs "$(broker_pid "$1")" "$1/server.properties"; }
+
+write_server_properties() {
+  local sd="$1" libs="$2" port ctrl
+  port="$(kv "$sd/ports" broker)"
+  ctrl="$(kv "$sd/ports" controller)"
+  {
+    cat <<EOF
+# Written by tools/kafka/kafka-local.sh: one combined KRaft node for tests.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$ctrl
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$ctrl
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$sd/data
+# One node: every internal topic has one replica.
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+# Few internal partitions: the first group or transaction is ready sooner.
+offsets.topic.num.partitions=1
+transaction.state.log.num.partitions=1
+num.partitions=1
+auto.create.topics.enable=false
+group.initial.rebalance.delay.ms=0
+# Retention and compaction tests must not wait minutes: check every second,
+# starting at once rather than after the default 30 s.
+log.retention.check.interval.ms=1000
+log.cleaner.backoff.ms=1000
+log.initial.task.delay.ms=0
+EOF
+    # Share groups (4.x) have their own internal topic. 3.x has no share
+    # coordinator module and would only warn about unknown settings.
+    if compgen -G "$libs/kafka-share-coordinator-*.jar" >/dev/null; then
+      cat <<EOF
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.num.partitions=1
+EOF
+    fi
+  } >"$sd/server.properties"
+}
+
+# A Kafka cluster id is 16 random bytes in unpadded URL-safe base64; Kafka's
+# own generator also avoids a leading '-'. Made here to save a JVM start.
+new_cluster_id() {
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    if [[ "$id" != -* ]]; then
+      echo "$id"
+      return
+    fi
+  done
+}
+
+# kafka.tools.StorageTool is the class in 3.9 and 4.x alike (kafka_2.13 jar).
+# Returns non-zero on failure, with the tool's output in format.log.
+format_storage() {
+  local sd="$1" libs="$2" cds
+  cds="$(cds_use_opt "$libs")"
+  rm -rf "$sd/data"
+  java "${TOOL_JAVA_OPTS[@]}" ${cds:+"$cds"} "${JVM_COMMON_OPTS[@]}" "${QUIET_SLF4J[@]}" -cp "$libs/*" \
+    kafka.tools.StorageTool format -t "$(new_cluster_id)" -c "$sd/server.properties" >"$sd/format.log" 2>&1 && return 0
+  # A JVM that crashed while mapping the class-data archive: drop the
+  # archive (a later broker writes a new one) and format without it.
+  [[ -n "$cds" ]] && grep -q 'A fatal error has been detected' "$sd/format.log" || return 1
+  log "formatting failed with the class-data archive; dropping the archive and retrying"
+  cds_forget "$libs"
+  format_storage "$sd" "$libs"
+}
+
+# Starts java in a new session, hence its own process group: `stop` signals
+# the whole group, and a Ctrl-C in the caller's terminal does not reach it.
+# The process writes its own pid: when the caller is a process group leader,
+# setsid forks and $! would be the wrong pid.
+launch() {
+  local sd="$1" libs="$2" cds i
+  cds="$(broker_cds_opts "$libs" "$sd")"
+  rm -f "$sd/broker.pid"
+  echo "--- launch $(date -Is) kafka $(cat "$sd/version") ${cds}" >>"$sd/broker.log"
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$sd/broker.pid" \
+    java "${BROKER_JAVA_OPTS[@]}" ${cds:+"$cds"} "${JVM_COMMON_OPTS[@]}" -XX:ErrorFile="$sd/hs_err_pid%p.log" \
+    -Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS \
+    -cp "$libs/*" kafka.Kafka "$sd/server.properties" >>"$sd/broker.log" 2>&1 </dev/null &
+  for ((i = 0; i < 200; i++)); do
+    if [[ -s "$sd/broker.pid" ]]; then
+      register "$sd"
+      return 0
+    fi
+    sleep 0.05
+  done
+  die "the broker did not start (no pid file in $sd)"
+}
+
+# Waits until the broker answers a Metadata request listing a broker.
+# Returns 0 when ready, 1 if the process died, 2 on timeout.
+wait_ready() {
+  local sd="$1" rc=0
+  python3 "$HERE/metadata_probe.py" "$(cat "$sd/bootstrap")" --wait "$READY_TIMEOUT_S" --pid "$(broker_pid "$sd")" || rc=$?
+  return "$rc"
+}
+
+# Launches and waits. If the JVM crashed while it mapped a CDS archive,
+# drops the archive and tries once more without. Returns like wait_ready.
+launch_and_wait() {
+  local sd="$1" libs="$2" rc=0 log_lines this_run
+  touch "$sd/broker.log"
+  log_lines="$(wc -l <"$sd/broker.log")"
+  launch "$sd" "$libs"
+  wait_ready "$sd" || rc=$?
+  ((rc == 1)) || return "$rc"
+  this_run="$(tail -n "+$((log_lines + 1))" "$sd/broker.log")"
+  # The launch line records the CDS option; HotSpot prints the crash banner.
+  if [[ "$this_run" == *SharedArchiveFile* && "$this_run" == *"A fatal error has been detected"* ]]; then
+    log "the JVM crashed with the class-data archive; dropping the archive and retrying"
+    cds_forget "$libs"
+    rc=0
+    launch "$sd" "$libs"
+    wait_ready "$sd" || rc=$?
+  fi
+  return "$rc"
+}
+
+show_log_tail() {
+  log "last lines of $1/broker.log:"
+  tail -n 40 "$1/broker.log" >&2 || true
+}
+
+# SIGTERM the process group (Kafka shuts down cleanly), wait, then SIGKILL.
+# A no-op when pid $1 is not the broker configured by $2.
+stop_pid() {
+  local pid="$1" props="$2" i
+  pid_runs "$pid" "$props" || return 0
+  log "stopping broker $pid ($(dirname "$props"))"
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < STOP_TIMEOUT_S * 10; i++)); do
+    pid_runs "$pid" "$props" || return 0
+    sleep 0.1
+  done
+  log "broker $pid ignored SIGTERM for ${STOP_TIMEOUT_S} s; killing it"
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    pid_runs "$pid" "$props" || return 0
+    sleep 0.1
+  done
+  die "broker $pid survived SIGKILL"
+}
+
+# Stops the broker of state dir $1, which may no longer exist (the registry
+# still knows the pid). Idempotent. The registry entry is the caller's call.
+stop_broker() {
+  local sd="$1"
+  stop_pid "$(broker_pid "$sd")" "$sd/server.properties"
+  stop_pid "$(kv "$(registry_entry "$sd")" pid)" "$sd/server.properties"
+  if [[ -f "$sd/version" ]]; then
+    cds_collect_dump "$(libs_dir "$(cat "$sd/version")")" "$sd"
+  fi
+  rm -f "$sd/broker.pid"
+}
