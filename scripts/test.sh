@@ -18,7 +18,14 @@ bash scripts/install-deps.sh || exit 1
 KAFKA_VERSION=$KAFKA_4 tools/kafka/kafka-local.sh fetch >/dev/null || exit 1
 KAFKA_VERSION=$KAFKA_3 tools/kafka/kafka-local.sh fetch >/dev/null || exit 1
 
-cleanup() { tools/kafka/kafka-local.sh stop-all >/dev/null 2>&1 || true; }
+# Every broker the tests start lives under this run's own root, so cleanup
+# stops exactly those (a demo broker running beside it is left alone).
+export KLAG_IT_ROOT
+KLAG_IT_ROOT=$(mktemp -d /tmp/klag-test-run.XXXXXX)
+cleanup() {
+  tools/kafka/kafka-local.sh stop-all --purge --under "$KLAG_IT_ROOT" >/dev/null 2>&1 || true
+  rm -rf "$KLAG_IT_ROOT"
+}
 trap cleanup EXIT
 
 step() {

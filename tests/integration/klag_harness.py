@@ -30,7 +30,10 @@ class Broker:
     """One single-node KRaft broker started by tools/kafka/kafka-local.sh."""
 
     def __init__(self):
-        self.state_dir = tempfile.mkdtemp(prefix="klag-it-broker-")
+        # KLAG_IT_ROOT (set by scripts/test.sh) groups this run's brokers so
+        # cleanup can stop exactly them and leave a running demo alone.
+        root = os.environ.get("KLAG_IT_ROOT") or None
+        self.state_dir = tempfile.mkdtemp(prefix="klag-it-broker-", dir=root)
         out = subprocess.run([KAFKA_LOCAL, "start", self.state_dir], check=True, capture_output=True,
                              text=True, env=dict(os.environ, KLAG_WORKLOAD=WORKLOAD)).stdout
         self.bootstrap = out.strip().splitlines()[-1]
