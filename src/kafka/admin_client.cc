@@ -88,13 +88,20 @@ bool Deadline::expired() const {
 }
 
 struct AdminClient::Impl {
-  KafkaPtr rk;
+  KafkaPtr rk;            // read_uncommitted: admin calls, high watermarks
+  KafkaPtr rk_committed;  // read_committed: last stable offsets only
 };
 
 AdminClient::AdminClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 AdminClient::~AdminClient() = default;
 
-std::expected<std::unique_ptr<AdminClient>, Error> AdminClient::create(const ClientOptions& options) {
+namespace {
+
+// One handle per isolation level. read_uncommitted makes the end offset the
+// high watermark, which ConsumerGroupCommand's LAG is measured against;
+// read_committed makes it the last stable offset (LSO).
+std::expected<KafkaPtr, Error> make_handle(const ClientOptions& options, const char* isolation,
+                                           const std::string& client_suffix) {
   ConfPtr conf(rd_kafka_conf_new());
   char errstr[512];
   auto set = [&](const std::string& k, const std::string& v) -> std::expected<void, Error> {
@@ -119,21 +126,30 @@ std::expected<std::unique_ptr<AdminClient>, Error> AdminClient::create(const Cli
   for (const auto& [k, v] : options.properties) {
     if (auto r = set(k, v); !r) return std::unexpected(r.error());
   }
-  // ...except the ones correctness depends on. read_uncommitted makes the
-  // end offset the high watermark, which is what ConsumerGroupCommand's LAG
-  // is measured against.
+  // ...except the ones correctness depends on.
   if (auto r = set("bootstrap.servers", options.bootstrap_servers); !r) return std::unexpected(r.error());
-  if (auto r = set("isolation.level", "read_uncommitted"); !r) return std::unexpected(r.error());
+  if (auto r = set("isolation.level", isolation); !r) return std::unexpected(r.error());
   rd_kafka_conf_set_log_cb(conf.get(), log_cb);
 
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof errstr);
   if (!rk) {
     return std::unexpected(Error::from_code(RD_KAFKA_RESP_ERR__INVALID_ARG,
-                                            "cluster " + options.cluster_name + ": " + errstr));
+                                            "cluster " + options.cluster_name + client_suffix + ": " + errstr));
   }
   (void)conf.release();  // rd_kafka_new took ownership
+  return KafkaPtr(rk);
+}
+
+}  // namespace
+
+std::expected<std::unique_ptr<AdminClient>, Error> AdminClient::create(const ClientOptions& options) {
+  auto rk = make_handle(options, "read_uncommitted", "");
+  if (!rk) return std::unexpected(rk.error());
+  auto rk_committed = make_handle(options, "read_committed", " (read_committed)");
+  if (!rk_committed) return std::unexpected(rk_committed.error());
   auto impl = std::make_unique<Impl>();
-  impl->rk.reset(rk);
+  impl->rk = std::move(*rk);
+  impl->rk_committed = std::move(*rk_committed);
   return std::unique_ptr<AdminClient>(new AdminClient(std::move(impl)));
 }
 
@@ -336,7 +352,7 @@ Watermarks AdminClient::watermarks(const std::vector<lag::TopicPartition>& parti
                                    const ClusterMetadata& metadata, const Deadline& deadline) {
   rd_kafka_t* rk = impl_->rk.get();
   Watermarks out;
-  std::map<lag::TopicPartition, int64_t> earliest, latest;
+  std::map<lag::TopicPartition, int64_t> earliest, latest, stable;
 
   auto fetch = [&](const std::vector<lag::TopicPartition>& tps) -> std::expected<void, Error> {
     auto lo = query_offsets(rk, tps, RD_KAFKA_OFFSET_BEGINNING, deadline);
@@ -345,6 +361,13 @@ Watermarks AdminClient::watermarks(const std::vector<lag::TopicPartition>& parti
     if (!hi) return std::unexpected(hi.error());
     earliest.merge(*lo);
     latest.merge(*hi);
+    // The LSO is extra information: its failure leaves it unknown but does
+    // not cost the offset lag.
+    if (auto st = query_offsets(impl_->rk_committed.get(), tps, RD_KAFKA_OFFSET_END, deadline)) {
+      stable.merge(*st);
+    } else {
+      out.errors.push_back(st.error());
+    }
     return {};
   };
 
@@ -379,7 +402,12 @@ Watermarks AdminClient::watermarks(const std::vector<lag::TopicPartition>& parti
       ++out.missing;
       continue;
     }
-    out.partitions.push_back({.topic = tp.topic, .partition = tp.partition, .earliest = lo->second, .latest = hi->second});
+    auto st = stable.find(tp);
+    out.partitions.push_back({.topic = tp.topic,
+                              .partition = tp.partition,
+                              .earliest = lo->second,
+                              .latest = hi->second,
+                              .stable = st == stable.end() ? -1 : st->second});
   }
   return out;
 }

@@ -24,6 +24,12 @@ std::map<OwnerKey, const Member*> index_owners(const std::vector<Group>& groups)
 
 }  // namespace
 
+double lag_retention_ratio(int64_t latest, int64_t earliest, int64_t committed) {
+  const int64_t window = latest - earliest;
+  if (window <= 0) return 0;
+  return static_cast<double>(offset_lag(latest, committed)) / static_cast<double>(window) * 100.0;
+}
+
 ClusterLag compute(const ClusterSample& sample) {
   ClusterLag out;
   out.partitions = sample.partitions;
@@ -47,7 +53,14 @@ ClusterLag compute(const ClusterSample& sample) {
                     .committed = c.offset,
                     .earliest = w.earliest,
                     .latest = w.latest,
-                    .lag = offset_lag(w.latest, c.offset)};
+                    .lag = offset_lag(w.latest, c.offset),
+                    .stable = w.stable,
+                    .stable_lag = w.stable >= 0 ? offset_lag(w.stable, c.offset) : -1,
+                    .data_loss = c.offset < w.earliest,
+                    .messages_lost = std::max<int64_t>(0, w.earliest - c.offset),
+                    .retention_margin = c.offset - w.earliest,
+                    .lag_retention_ratio = lag_retention_ratio(w.latest, w.earliest, c.offset)};
+    if (pl.data_loss) ++out.data_loss_partitions;
     if (auto o = owners.find({c.group, c.topic, c.partition}); o != owners.end()) {
       pl.member_host = o->second->host;
       pl.consumer_id = o->second->consumer_id;

@@ -43,6 +43,7 @@ struct PartitionOffsets {
   int32_t partition = 0;
   int64_t earliest = 0;  // log start offset
   int64_t latest = 0;    // high watermark (read_uncommitted end offset)
+  int64_t stable = -1;   // last stable offset (read_committed end); -1 unknown
 };
 
 // Everything one cycle learned about one cluster, already filtered.
@@ -62,6 +63,16 @@ struct PartitionLag {
   int64_t earliest = 0;
   int64_t latest = 0;
   int64_t lag = 0;
+  // Last stable offset and max(0, LSO - committed); -1 when the LSO is
+  // unknown.
+  int64_t stable = -1;
+  int64_t stable_lag = -1;
+  // Retention: the committed offset is below the log start, so the records
+  // between them were deleted before the group read them.
+  bool data_loss = false;
+  int64_t messages_lost = 0;     // max(0, earliest - committed)
+  int64_t retention_margin = 0;  // committed - earliest (negative on loss)
+  double lag_retention_ratio = 0;  // lag / (latest - earliest) * 100
   // From the member whose assignment holds this partition; empty strings
   // when no member owns it.
   std::string member_host;
@@ -91,6 +102,8 @@ struct GroupLag {
 // The computed view of one cluster. Vectors are sorted (group, topic,
 // partition) so rendering is deterministic.
 struct ClusterLag {
+  // (group, partition) pairs whose committed offset is below the log start.
+  int64_t data_loss_partitions = 0;
   std::vector<PartitionOffsets> partitions;
   std::vector<PartitionLag> partition_lags;
   std::vector<TopicLag> topic_lags;

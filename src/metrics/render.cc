@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 namespace klag::metrics {
 namespace {
@@ -98,10 +99,22 @@ constexpr Family kPollTime{"kafka_consumergroup_poll_time_ms", "gauge",
                            "Milliseconds the last cycle spent fetching committed offsets, metadata and watermarks."};
 constexpr Family kLatest{"kafka_partition_latest_offset", "gauge", "High watermark offset of the partition."};
 constexpr Family kEarliest{"kafka_partition_earliest_offset", "gauge", "Log start offset of the partition."};
+constexpr Family kStable{"kafka_partition_last_stable_offset", "gauge",
+                         "Last stable offset of the partition: the end a read_committed consumer sees; below the high watermark while a transaction is open."};
 constexpr Family kGroupOffset{"kafka_consumergroup_group_offset", "gauge",
                               "Offset committed by the consumer group for the partition."};
 constexpr Family kGroupLag{"kafka_consumergroup_group_lag", "gauge",
                            "Offset lag of the consumer group on the partition: high watermark minus committed offset."};
+constexpr Family kStableLag{"kafka_consumergroup_group_stable_lag", "gauge",
+                              "Offset lag against the last stable offset: what a read_committed consumer can still read."};
+constexpr Family kMessagesLost{"kafka_consumergroup_group_messages_lost", "gauge",
+                               "Records deleted by retention before the group read them: log start minus committed offset, at least 0."};
+constexpr Family kRetentionMargin{"kafka_consumergroup_group_retention_margin", "gauge",
+                                  "Committed offset minus log start offset; negative once retention deleted unread records."};
+constexpr Family kRetentionRatio{"kafka_consumergroup_group_lag_retention_ratio", "gauge",
+                                 "Offset lag as a percentage of the retained log (high watermark minus log start); above 100 means data loss."};
+constexpr Family kDataLossPartitions{"kafka_lag_exporter_data_loss_partitions_total", "gauge",
+                                     "Group partitions whose committed offset is below the log start offset, in the last cycle."};
 constexpr Family kMaxLag{"kafka_consumergroup_group_max_lag", "gauge",
                          "Largest offset lag of the consumer group across its partitions."};
 constexpr Family kSumLag{"kafka_consumergroup_group_sum_lag", "gauge",
@@ -178,6 +191,10 @@ std::string render_prometheus(const std::vector<ClusterStatus>& clusters) {
   for (const auto& c : clusters) w.begin(kFailedCycles, c).value(static_cast<int64_t>(c.failed_cycles));
   w.header(kStale);
   for (const auto& c : clusters) w.begin(kStale, c).value(int64_t{c.stale ? 1 : 0});
+  w.header(kDataLossPartitions);
+  for (const auto& c : clusters) {
+    if (has_lag(c)) w.begin(kDataLossPartitions, c).value(c.lag->data_loss_partitions);
+  }
   w.header(kPollTime);
   for (const auto& c : clusters) {
     if (!has_lag(c)) continue;
@@ -195,27 +212,39 @@ std::string render_prometheus(const std::vector<ClusterStatus>& clusters) {
     if (!has_lag(c)) continue;
     for (const auto& p : c.lag->partitions) w.begin(kEarliest, c).label("topic", p.topic).label("partition", p.partition).value(p.earliest);
   }
+  w.header(kStable);
+  for (const auto& c : clusters) {
+    if (!has_lag(c)) continue;
+    for (const auto& p : c.lag->partitions) {
+      if (p.stable >= 0) w.begin(kStable, c).label("topic", p.topic).label("partition", p.partition).value(p.stable);
+    }
+  }
 
   // Partition-level group families exist only at partition granularity.
   auto partition_level = [](const ClusterStatus& c) { return has_lag(c) && c.granularity == Granularity::partition; };
-  w.header(kGroupOffset);
-  for (const auto& c : clusters) {
-    if (!partition_level(c)) continue;
-    for (const auto& p : c.lag->partition_lags) {
-      w.begin(kGroupOffset, c).label("group", p.group).label("topic", p.topic).label("partition", p.partition);
-      member_labels(w, c, p);
-      w.value(p.committed);
+  auto group_partition_family = [&](const Family& f, auto&& value_of) {
+    w.header(f);
+    for (const auto& c : clusters) {
+      if (!partition_level(c)) continue;
+      for (const auto& p : c.lag->partition_lags) {
+        auto v = value_of(p);
+        if (!v) continue;
+        w.begin(f, c).label("group", p.group).label("topic", p.topic).label("partition", p.partition);
+        member_labels(w, c, p);
+        w.value(*v);
+      }
     }
-  }
-  w.header(kGroupLag);
-  for (const auto& c : clusters) {
-    if (!partition_level(c)) continue;
-    for (const auto& p : c.lag->partition_lags) {
-      w.begin(kGroupLag, c).label("group", p.group).label("topic", p.topic).label("partition", p.partition);
-      member_labels(w, c, p);
-      w.value(p.lag);
-    }
-  }
+  };
+  using OptInt = std::optional<int64_t>;
+  group_partition_family(kGroupOffset, [](const lag::PartitionLag& p) { return OptInt(p.committed); });
+  group_partition_family(kGroupLag, [](const lag::PartitionLag& p) { return OptInt(p.lag); });
+  group_partition_family(kStableLag, [](const lag::PartitionLag& p) {
+    return p.stable_lag >= 0 ? OptInt(p.stable_lag) : std::nullopt;
+  });
+  group_partition_family(kMessagesLost, [](const lag::PartitionLag& p) { return OptInt(p.messages_lost); });
+  group_partition_family(kRetentionMargin, [](const lag::PartitionLag& p) { return OptInt(p.retention_margin); });
+  group_partition_family(kRetentionRatio,
+                         [](const lag::PartitionLag& p) { return std::optional<double>(p.lag_retention_ratio); });
 
   w.header(kMaxLag);
   for (const auto& c : clusters) {

@@ -128,6 +128,45 @@ TEST(Compute, CommitsOfUnlistedGroupsStillCount) {
   EXPECT_EQ(out.groups[0].sum_lag, 6);
 }
 
+TEST(RetentionRatio, LagAsAPercentageOfTheRetainedLog) {
+  EXPECT_DOUBLE_EQ(lag_retention_ratio(2000, 1000, 1200), 80.0);  // the reference's example
+  EXPECT_DOUBLE_EQ(lag_retention_ratio(2000, 1000, 2000), 0.0);
+  EXPECT_DOUBLE_EQ(lag_retention_ratio(2000, 1000, 500), 150.0);  // data loss: above 100
+  EXPECT_DOUBLE_EQ(lag_retention_ratio(70, 70, 10), 0.0);         // empty log: 0, not a division by zero
+}
+
+TEST(Compute, DataLossAndRetentionFields) {
+  ClusterSample s;
+  s.partitions = {{"t", 0, 50, 80, 80}, {"t", 1, 0, 10, 4}};
+  s.committed = {{"g", "t", 0, 30}, {"g", "t", 1, 2}};
+  ClusterLag out = compute(s);
+  ASSERT_EQ(out.partition_lags.size(), 2u);
+  const PartitionLag& lost = out.partition_lags[0];
+  EXPECT_TRUE(lost.data_loss);
+  EXPECT_EQ(lost.messages_lost, 20);
+  EXPECT_EQ(lost.retention_margin, -20);
+  EXPECT_EQ(lost.lag, 50);
+  EXPECT_NEAR(lost.lag_retention_ratio, 166.667, 0.001);
+  const PartitionLag& fine = out.partition_lags[1];
+  EXPECT_FALSE(fine.data_loss);
+  EXPECT_EQ(fine.messages_lost, 0);
+  EXPECT_EQ(fine.retention_margin, 2);
+  EXPECT_DOUBLE_EQ(fine.lag_retention_ratio, 80.0);
+  EXPECT_EQ(out.data_loss_partitions, 1);
+}
+
+TEST(Compute, StableLagAgainstTheLastStableOffset) {
+  ClusterSample s;
+  s.partitions = {{"t", 0, 0, 100, 90}, {"t", 1, 0, 100}};  // LSO of t/1 unknown
+  s.committed = {{"g", "t", 0, 40}, {"g", "t", 1, 40}, {"h", "t", 0, 95}};
+  ClusterLag out = compute(s);
+  EXPECT_EQ(out.partition_lags[0].stable, 90);
+  EXPECT_EQ(out.partition_lags[0].stable_lag, 50);
+  EXPECT_EQ(out.partition_lags[0].lag, 60);
+  EXPECT_EQ(out.partition_lags[1].stable_lag, -1);
+  EXPECT_EQ(out.partition_lags[2].stable_lag, 0);  // committed past the LSO: 0, not negative
+}
+
 TEST(Compute, EmptySampleGivesEmptyResult) {
   ClusterLag out = compute(ClusterSample{});
   EXPECT_TRUE(out.partitions.empty());

@@ -17,7 +17,9 @@ using collect::ClusterStatus;
 
 ClusterStatus fixed_cluster() {
   lag::ClusterSample s;
-  s.partitions = {{"orders", 0, 0, 100}, {"orders", 1, 5, 120}};
+  // orders/0 has an open transaction (LSO 90 < HW 100); orders/1's LSO is
+  // unknown, so it gets no LSO or stable-lag series.
+  s.partitions = {{"orders", 0, 0, 100, 90}, {"orders", 1, 5, 120}};
   s.groups = {lag::Group{.id = "live",
                          .state = "Stable",
                          .assignor = "range",
@@ -66,6 +68,23 @@ TEST(Render, MatchesGoldenFile) {
     std::ofstream(path) << got;
   }
   EXPECT_EQ(got, read_file(path)) << "regenerate with KLAG_UPDATE_GOLDEN=1 after checking the diff";
+}
+
+TEST(Render, DataLossFamilies) {
+  lag::ClusterSample s;
+  s.partitions = {{"t", 0, 50, 80, 80}};
+  s.committed = {{"behind", "t", 0, 30}};
+  ClusterStatus c;
+  c.name = "x";
+  c.lag = std::make_shared<const lag::ClusterLag>(lag::compute(s));
+  const std::string got = render_prometheus({c});
+  const std::string labels = "{cluster_name=\"x\",group=\"behind\",topic=\"t\",partition=\"0\",member_host=\"\",consumer_id=\"\",client_id=\"\"}";
+  EXPECT_NE(got.find("kafka_consumergroup_group_messages_lost" + labels + " 20\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("kafka_consumergroup_group_retention_margin" + labels + " -20\n"), std::string::npos);
+  EXPECT_NE(got.find("kafka_consumergroup_group_lag_retention_ratio" + labels + " 166.66666666666669\n"), std::string::npos);
+  EXPECT_NE(got.find("kafka_consumergroup_group_stable_lag" + labels + " 50\n"), std::string::npos);
+  EXPECT_NE(got.find("kafka_lag_exporter_data_loss_partitions_total{cluster_name=\"x\"} 1\n"), std::string::npos);
+  EXPECT_NE(got.find("kafka_partition_last_stable_offset{cluster_name=\"x\",topic=\"t\",partition=\"0\"} 80\n"), std::string::npos);
 }
 
 TEST(Render, TopicGranularityDropsPartitionLevelGroupFamilies) {
