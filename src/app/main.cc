@@ -50,7 +50,8 @@ int run(const klag::config::Config& cfg, const sigset_t& signals) {
       spdlog::error("cluster {}: {}", c.name, !groups ? groups.error() : topics.error());
       return kExitConfig;
     }
-    auto collector = std::make_unique<klag::collect::Collector>(c, std::move(*groups), std::move(*topics));
+    auto collector = std::make_unique<klag::collect::Collector>(c, cfg.exporter.timestamp_sampling, std::move(*groups),
+                                                                std::move(*topics));
     loops.push_back(std::make_unique<klag::collect::ClusterLoop>(
         c, cfg.exporter, std::move(collector), [&store](const auto& s) { store.publish(s); }));
     loops.back()->start();

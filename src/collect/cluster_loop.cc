@@ -78,8 +78,16 @@ void ClusterLoop::cycle() {
     status_.stale = false;
     status_.last_error.clear();
     status_.timings = result->timings;
-    status_.lag = std::make_shared<const lag::ClusterLag>(lag::compute(result->sample));
-    status_.last_success_unix_seconds = unix_now();
+    const double now = unix_now();
+    status_.lag = std::make_shared<const lag::ClusterLag>(
+        lag::compute(result->sample, static_cast<int64_t>(now * 1000.0)));
+    status_.last_success_unix_seconds = now;
+    const SamplingStats& s = result->sampling;
+    status_.last_sampling = s;
+    status_.timestamp_reads_total += s.reads;
+    status_.timestamp_cache_hits_total += s.cache_hits;
+    status_.timestamp_timeouts_total += s.timeouts;
+    status_.timestamp_fetch_bytes_total += s.bytes;
     last_success_ = end;
     if (!was_up) {
       spdlog::info("cluster {}: up ({} groups, {} partitions, cycle {:.3f}s)", status_.name,

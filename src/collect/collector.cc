@@ -42,13 +42,15 @@ size_t carry_forward_offsets(std::map<std::string, std::vector<lag::CommittedOff
   return errors;
 }
 
-Collector::Collector(const config::Cluster& cluster, config::NameFilter group_filter,
-                     config::NameFilter topic_filter)
+Collector::Collector(const config::Cluster& cluster, const config::TimestampSampling& sampling,
+                     config::NameFilter group_filter, config::NameFilter topic_filter)
     : client_options_{.cluster_name = cluster.name,
                       .bootstrap_servers = cluster.bootstrap_servers,
                       .properties = cluster.consumer_properties},
       group_filter_(std::move(group_filter)),
-      topic_filter_(std::move(topic_filter)) {}
+      topic_filter_(std::move(topic_filter)) {
+  if (sampling.enabled) sampler_ = std::make_unique<TimeSampler>(client_options_, sampling);
+}
 
 std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& deadline) {
   if (!client_) {
@@ -136,6 +138,9 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
     }
     result.sample.partitions = std::move(marks.partitions);
   }
+
+  // 6. Timestamps for time lag.
+  if (sampler_) result.sampling = sampler_->run(result.sample, *client_, deadline);
   return result;
 }
 

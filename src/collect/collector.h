@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "config/filter.h"
+#include "collect/time_sampler.h"
 #include "kafka/admin_client.h"
 #include "lag/model.h"
 
@@ -31,6 +32,7 @@ struct StepTimings {
 struct CycleResult {
   lag::ClusterSample sample;
   StepTimings timings;
+  SamplingStats sampling;
   // Data that is missing although the cycle as a whole worked (a group whose
   // offsets timed out, a leader that did not answer). Counted, not fatal.
   size_t partial_errors = 0;
@@ -53,8 +55,8 @@ size_t carry_forward_offsets(std::map<std::string, std::vector<lag::CommittedOff
 class Collector {
  public:
   // Filters are compiled by the caller from the validated config.
-  Collector(const config::Cluster& cluster, config::NameFilter group_filter,
-            config::NameFilter topic_filter);
+  Collector(const config::Cluster& cluster, const config::TimestampSampling& sampling,
+            config::NameFilter group_filter, config::NameFilter topic_filter);
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
   Collector(Collector&&) = delete;
@@ -67,6 +69,7 @@ class Collector {
   config::NameFilter group_filter_;
   config::NameFilter topic_filter_;
   std::unique_ptr<kafka::AdminClient> client_;
+  std::unique_ptr<TimeSampler> sampler_;  // null when sampling is disabled
   // Committed offsets per group from the latest cycle that fetched them.
   std::map<std::string, std::vector<lag::CommittedOffset>> last_offsets_;
 };

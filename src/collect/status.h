@@ -30,6 +30,13 @@ struct ClusterStatus {
   double last_success_unix_seconds = 0;
   double last_cycle_seconds = 0;
   StepTimings timings;
+  SamplingStats last_sampling;
+  // Cumulative since start (counters).
+  uint64_t timestamp_reads_total = 0;
+  uint64_t timestamp_cache_hits_total = 0;
+  uint64_t timestamp_timeouts_total = 0;
+  uint64_t timestamp_fetch_bytes_total = 0;
+  bool sampling_enabled = false;
   std::string last_error;
   // Last good lag data; null before the first success and once it is older
   // than max_staleness.

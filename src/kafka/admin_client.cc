@@ -7,6 +7,7 @@
 #include <set>
 
 #include "kafka/handles.h"
+#include "kafka/make_handle.h"
 
 namespace klag::kafka {
 namespace {
@@ -25,17 +26,6 @@ Error from_rd_error(const rd_kafka_error_t* e, const std::string& context) {
   Error err = Error::from_code(rd_kafka_error_code(e), context);
   err.message = context + ": " + rd_kafka_error_string(e);
   return err;
-}
-
-// librdkafka logs connection failures on every retry; the collector logs
-// cluster state changes once, so these go to debug.
-void log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
-  const char* name = rd_kafka_name(rk);
-  if (level <= 2) {
-    spdlog::warn("librdkafka {} {}: {}", name, fac, buf);
-  } else {
-    spdlog::debug("librdkafka {} {}: {}", name, fac, buf);
-  }
 }
 
 // Waits for one event on `q` until the deadline. Null on timeout/cancel.
@@ -95,57 +85,13 @@ struct AdminClient::Impl {
 AdminClient::AdminClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 AdminClient::~AdminClient() = default;
 
-namespace {
-
-// One handle per isolation level. read_uncommitted makes the end offset the
-// high watermark, which ConsumerGroupCommand's LAG is measured against;
-// read_committed makes it the last stable offset (LSO).
-std::expected<KafkaPtr, Error> make_handle(const ClientOptions& options, const char* isolation,
-                                           const std::string& client_suffix) {
-  ConfPtr conf(rd_kafka_conf_new());
-  char errstr[512];
-  auto set = [&](const std::string& k, const std::string& v) -> std::expected<void, Error> {
-    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      // Never echo the value: it may be a password.
-      return std::unexpected(Error::from_code(RD_KAFKA_RESP_ERR__INVALID_ARG,
-                                              "property \"" + k + "\": " + errstr));
-    }
-    return {};
-  };
-  // Defaults first, so user properties can override them...
-  const std::pair<const char*, const char*> defaults[] = {
-      {"client.id", "klag-exporter"},
-      {"enable.auto.commit", "false"},
-      {"enable.auto.offset.store", "false"},
-      {"log.connection.close", "false"},
-      {"topic.metadata.refresh.interval.ms", "60000"},
-  };
-  for (const auto& [k, v] : defaults) {
-    if (auto r = set(k, v); !r) return std::unexpected(r.error());
-  }
-  for (const auto& [k, v] : options.properties) {
-    if (auto r = set(k, v); !r) return std::unexpected(r.error());
-  }
-  // ...except the ones correctness depends on.
-  if (auto r = set("bootstrap.servers", options.bootstrap_servers); !r) return std::unexpected(r.error());
-  if (auto r = set("isolation.level", isolation); !r) return std::unexpected(r.error());
-  rd_kafka_conf_set_log_cb(conf.get(), log_cb);
-
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof errstr);
-  if (!rk) {
-    return std::unexpected(Error::from_code(RD_KAFKA_RESP_ERR__INVALID_ARG,
-                                            "cluster " + options.cluster_name + client_suffix + ": " + errstr));
-  }
-  (void)conf.release();  // rd_kafka_new took ownership
-  return KafkaPtr(rk);
-}
-
-}  // namespace
-
 std::expected<std::unique_ptr<AdminClient>, Error> AdminClient::create(const ClientOptions& options) {
-  auto rk = make_handle(options, "read_uncommitted", "");
+  // read_uncommitted makes the end offset the high watermark, which
+  // ConsumerGroupCommand's LAG is measured against; read_committed makes it
+  // the last stable offset (LSO).
+  auto rk = make_consumer_handle(options, {{"isolation.level", "read_uncommitted"}});
   if (!rk) return std::unexpected(rk.error());
-  auto rk_committed = make_handle(options, "read_committed", " (read_committed)");
+  auto rk_committed = make_consumer_handle(options, {{"isolation.level", "read_committed"}});
   if (!rk_committed) return std::unexpected(rk_committed.error());
   auto impl = std::make_unique<Impl>();
   impl->rk = std::move(*rk);
@@ -297,6 +243,40 @@ std::vector<GroupOffsets> AdminClient::committed_offsets(const std::vector<std::
   for (auto& [_, g] : pending) {
     if (!g.error) g.error = Error::timed_out("ListConsumerGroupOffsets " + g.group);
     out.push_back(std::move(g));
+  }
+  return out;
+}
+
+std::expected<std::map<std::string, bool>, Error> AdminClient::compacted_topics(
+    const std::vector<std::string>& topics, const Deadline& deadline) {
+  std::map<std::string, bool> out;
+  if (topics.empty()) return out;
+  rd_kafka_t* rk = impl_->rk.get();
+  auto opts = make_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, deadline);
+  if (!opts) return std::unexpected(opts.error());
+  std::vector<rd_kafka_ConfigResource_t*> resources;
+  for (const auto& t : topics) resources.push_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, t.c_str()));
+  QueuePtr q(rd_kafka_queue_new(rk));
+  rd_kafka_DescribeConfigs(rk, resources.data(), resources.size(), opts->get(), q.get());
+  rd_kafka_ConfigResource_destroy_array(resources.data(), resources.size());
+  EventPtr ev = wait_event(q.get(), deadline);
+  if (auto ok = check_event(ev, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, "DescribeConfigs"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  size_t n = 0;
+  const rd_kafka_ConfigResource_t** res =
+      rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev.get()), &n);
+  for (size_t i = 0; i < n; ++i) {
+    if (rd_kafka_ConfigResource_error(res[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    size_t ne = 0;
+    const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(res[i], &ne);
+    bool compact = false;
+    for (size_t e = 0; e < ne; ++e) {
+      if (std::string_view(rd_kafka_ConfigEntry_name(entries[e])) != "cleanup.policy") continue;
+      const char* v = rd_kafka_ConfigEntry_value(entries[e]);
+      compact = v && std::string_view(v).find("compact") != std::string_view::npos;
+    }
+    out[rd_kafka_ConfigResource_name(res[i])] = compact;
   }
   return out;
 }

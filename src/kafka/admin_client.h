@@ -106,6 +106,11 @@ class AdminClient {
   std::vector<GroupOffsets> committed_offsets(const std::vector<std::string>& ids,
                                               const Deadline& deadline);
 
+  // Whether each topic's cleanup.policy includes "compact" (DescribeConfigs,
+  // one call for all topics). Topics that failed are left out.
+  std::expected<std::map<std::string, bool>, Error> compacted_topics(const std::vector<std::string>& topics,
+                                                                     const Deadline& deadline);
+
   // Metadata of every topic.
   std::expected<ClusterMetadata, Error> metadata(const Deadline& deadline);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
 namespace klag::lag {
@@ -30,7 +31,7 @@ double lag_retention_ratio(int64_t latest, int64_t earliest, int64_t committed) 
   return static_cast<double>(offset_lag(latest, committed)) / static_cast<double>(window) * 100.0;
 }
 
-ClusterLag compute(const ClusterSample& sample) {
+ClusterLag compute(const ClusterSample& sample, int64_t now_unix_ms) {
   ClusterLag out;
   out.partitions = sample.partitions;
   std::sort(out.partitions.begin(), out.partitions.end(), [](const auto& a, const auto& b) {
@@ -41,6 +42,9 @@ ClusterLag compute(const ClusterSample& sample) {
   for (const auto& p : out.partitions) marks.emplace(std::pair{std::string_view(p.topic), p.partition}, &p);
 
   const auto owners = index_owners(sample.groups);
+  std::map<std::tuple<std::string_view, int32_t, int64_t>, const OffsetTimestamp*> stamps;
+  for (const auto& t : sample.timestamps) stamps.emplace(std::tuple{std::string_view(t.topic), t.partition, t.offset}, &t);
+  const std::set<std::string_view> compacted(sample.compacted_topics.begin(), sample.compacted_topics.end());
 
   out.partition_lags.reserve(sample.committed.size());
   for (const auto& c : sample.committed) {
@@ -61,6 +65,18 @@ ClusterLag compute(const ClusterSample& sample) {
                     .retention_margin = c.offset - w.earliest,
                     .lag_retention_ratio = lag_retention_ratio(w.latest, w.earliest, c.offset)};
     if (pl.data_loss) ++out.data_loss_partitions;
+    if (sample.timestamps_enabled) {
+      if (pl.lag == 0) {
+        pl.has_lag_seconds = true;
+      } else if (auto st = stamps.find({c.topic, c.partition, time_lag_read_offset(c.offset, w.earliest)});
+                 st != stamps.end()) {
+        const OffsetTimestamp& t = *st->second;
+        pl.has_lag_seconds = true;
+        pl.lag_seconds = static_cast<double>(std::max<int64_t>(0, now_unix_ms - t.timestamp_ms)) / 1000.0;
+        pl.compaction_detected = t.returned_offset > t.offset && compacted.contains(c.topic);
+        if (pl.compaction_detected) ++out.compaction_partitions;
+      }
+    }
     if (auto o = owners.find({c.group, c.topic, c.partition}); o != owners.end()) {
       pl.member_host = o->second->host;
       pl.consumer_id = o->second->consumer_id;
@@ -89,6 +105,10 @@ ClusterLag compute(const ClusterSample& sample) {
     g.has_lag = true;
     g.max_lag = std::max(g.max_lag, pl.lag);
     g.sum_lag += pl.lag;
+    if (pl.has_lag_seconds) {
+      g.has_lag_seconds = true;
+      g.max_lag_seconds = std::max(g.max_lag_seconds, pl.lag_seconds);
+    }
     if (out.topic_lags.empty() || out.topic_lags.back().group != pl.group ||
         out.topic_lags.back().topic != pl.topic) {
       out.topic_lags.push_back(TopicLag{.group = pl.group, .topic = pl.topic});

@@ -19,6 +19,13 @@ constexpr int64_t offset_lag(int64_t high_watermark, int64_t committed) {
 // the group's next record was already deleted.
 double lag_retention_ratio(int64_t latest, int64_t earliest, int64_t committed);
 
+// The offset whose record's age is the time lag: the committed offset, or
+// the log start when retention already deleted it (data loss), so the time
+// lag is then a lower bound rather than a 0 that looks caught up.
+constexpr int64_t time_lag_read_offset(int64_t committed, int64_t earliest) {
+  return committed < earliest ? earliest : committed;
+}
+
 // Joins committed offsets with watermarks and assignments.
 // - A commit whose partition has no watermark (topic deleted, or its leader
 //   did not answer this cycle) yields no PartitionLag: no number beats a
@@ -26,6 +33,9 @@ double lag_retention_ratio(int64_t latest, int64_t earliest, int64_t committed);
 // - Groups listed in sample.groups appear in ClusterLag::groups even without
 //   commits; commits of groups not listed still count (their group is added
 //   with state "Unknown").
-ClusterLag compute(const ClusterSample& sample);
+// - Time lag: with sample.timestamps_enabled, lag 0 gives lag_seconds 0,
+//   and lag > 0 gives now - timestamp of the record at time_lag_read_offset
+//   (clamped at 0 against clock skew) when that timestamp was read.
+ClusterLag compute(const ClusterSample& sample, int64_t now_unix_ms = 0);
 
 }  // namespace klag::lag

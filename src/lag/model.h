@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace klag::lag {
@@ -46,11 +47,25 @@ struct PartitionOffsets {
   int64_t stable = -1;   // last stable offset (read_committed end); -1 unknown
 };
 
+// The timestamp of the record read at `offset` for time lag.
+struct OffsetTimestamp {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;           // the offset asked for
+  int64_t timestamp_ms = 0;     // the record's timestamp, Unix ms
+  int64_t returned_offset = 0;  // the record actually read; > offset when records were removed
+  auto key() const { return std::tie(topic, partition, offset); }
+};
+
 // Everything one cycle learned about one cluster, already filtered.
 struct ClusterSample {
   std::vector<Group> groups;
   std::vector<CommittedOffset> committed;
   std::vector<PartitionOffsets> partitions;
+  // Time lag: false when sampling is disabled, so no lag_seconds at all.
+  bool timestamps_enabled = false;
+  std::vector<OffsetTimestamp> timestamps;
+  std::vector<std::string> compacted_topics;  // cleanup.policy includes compact
 };
 
 // One (group, topic, partition) with a committed offset and known
@@ -73,6 +88,14 @@ struct PartitionLag {
   int64_t messages_lost = 0;     // max(0, earliest - committed)
   int64_t retention_margin = 0;  // committed - earliest (negative on loss)
   double lag_retention_ratio = 0;  // lag / (latest - earliest) * 100
+  // Time lag: age of the first unconsumed record (of the record at the log
+  // start on data loss, a lower bound then). 0 when lag is 0; absent when
+  // the record's timestamp could not be read this cycle.
+  bool has_lag_seconds = false;
+  double lag_seconds = 0;
+  // The record read came after the one asked for, on a compacted topic: the
+  // time lag is understated.
+  bool compaction_detected = false;
   // From the member whose assignment holds this partition; empty strings
   // when no member owns it.
   std::string member_host;
@@ -97,6 +120,8 @@ struct GroupLag {
   bool has_lag = false;
   int64_t max_lag = 0;
   int64_t sum_lag = 0;
+  bool has_lag_seconds = false;
+  double max_lag_seconds = 0;
 };
 
 // The computed view of one cluster. Vectors are sorted (group, topic,
@@ -104,6 +129,8 @@ struct GroupLag {
 struct ClusterLag {
   // (group, partition) pairs whose committed offset is below the log start.
   int64_t data_loss_partitions = 0;
+  // (group, partition) pairs whose time lag is understated by compaction.
+  int64_t compaction_partitions = 0;
   std::vector<PartitionOffsets> partitions;
   std::vector<PartitionLag> partition_lags;
   std::vector<TopicLag> topic_lags;

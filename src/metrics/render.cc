@@ -115,6 +115,22 @@ constexpr Family kRetentionRatio{"kafka_consumergroup_group_lag_retention_ratio"
                                  "Offset lag as a percentage of the retained log (high watermark minus log start); above 100 means data loss."};
 constexpr Family kDataLossPartitions{"kafka_lag_exporter_data_loss_partitions_total", "gauge",
                                      "Group partitions whose committed offset is below the log start offset, in the last cycle."};
+constexpr Family kLagSeconds{"kafka_consumergroup_group_lag_seconds", "gauge",
+                              "Time lag: age in seconds of the first unconsumed record (of the oldest retained one on data loss); 0 when caught up."};
+constexpr Family kMaxLagSeconds{"kafka_consumergroup_group_max_lag_seconds", "gauge",
+                                "Largest time lag of the consumer group across its partitions, in seconds."};
+constexpr Family kCompactionPartitions{"kafka_lag_exporter_compaction_detected_total", "gauge",
+                                       "Group partitions whose time lag is understated because compaction removed the record at the committed offset, in the last cycle."};
+constexpr Family kTsReads{"kafka_lag_exporter_timestamp_samples_total", "counter",
+                          "Offsets whose record timestamp was fetched from Kafka for time lag (one per distinct uncached offset, answered or not)."};
+constexpr Family kTsHits{"kafka_lag_exporter_timestamp_cache_hits_total", "counter",
+                         "Record timestamps for time lag served from the cache."};
+constexpr Family kTsTimeouts{"kafka_lag_exporter_timestamp_timeouts_total", "counter",
+                             "Record timestamps not read before the sampling deadline (no time lag for them that cycle)."};
+constexpr Family kTsBytes{"kafka_lag_exporter_timestamp_fetch_bytes_total", "counter",
+                          "Key and value bytes of the records fetched for time lag."};
+constexpr Family kTsDuration{"kafka_lag_exporter_timestamp_sampling_duration_seconds", "gauge",
+                             "Time the last cycle spent reading record timestamps."};
 constexpr Family kMaxLag{"kafka_consumergroup_group_max_lag", "gauge",
                          "Largest offset lag of the consumer group across its partitions."};
 constexpr Family kSumLag{"kafka_consumergroup_group_sum_lag", "gauge",
@@ -195,6 +211,26 @@ std::string render_prometheus(const std::vector<ClusterStatus>& clusters) {
   for (const auto& c : clusters) {
     if (has_lag(c)) w.begin(kDataLossPartitions, c).value(c.lag->data_loss_partitions);
   }
+  w.header(kCompactionPartitions);
+  for (const auto& c : clusters) {
+    if (has_lag(c) && c.sampling_enabled) w.begin(kCompactionPartitions, c).value(c.lag->compaction_partitions);
+  }
+  auto sampling_counter = [&](const Family& f, uint64_t ClusterStatus::*field) {
+    w.header(f);
+    for (const auto& c : clusters) {
+      if (c.sampling_enabled) w.begin(f, c).value(static_cast<int64_t>(c.*field));
+    }
+  };
+  sampling_counter(kTsReads, &ClusterStatus::timestamp_reads_total);
+  sampling_counter(kTsHits, &ClusterStatus::timestamp_cache_hits_total);
+  sampling_counter(kTsTimeouts, &ClusterStatus::timestamp_timeouts_total);
+  sampling_counter(kTsBytes, &ClusterStatus::timestamp_fetch_bytes_total);
+  w.header(kTsDuration);
+  for (const auto& c : clusters) {
+    if (has_lag(c) && c.sampling_enabled) {
+      w.begin(kTsDuration, c).value(std::chrono::duration<double>(c.last_sampling.duration).count());
+    }
+  }
   w.header(kPollTime);
   for (const auto& c : clusters) {
     if (!has_lag(c)) continue;
@@ -222,7 +258,8 @@ std::string render_prometheus(const std::vector<ClusterStatus>& clusters) {
 
   // Partition-level group families exist only at partition granularity.
   auto partition_level = [](const ClusterStatus& c) { return has_lag(c) && c.granularity == Granularity::partition; };
-  auto group_partition_family = [&](const Family& f, auto&& value_of) {
+  auto no_extra = [](Writer&, const lag::PartitionLag&) {};
+  auto group_partition_family = [&](const Family& f, auto&& value_of, auto&& extra_labels) {
     w.header(f);
     for (const auto& c : clusters) {
       if (!partition_level(c)) continue;
@@ -231,26 +268,42 @@ std::string render_prometheus(const std::vector<ClusterStatus>& clusters) {
         if (!v) continue;
         w.begin(f, c).label("group", p.group).label("topic", p.topic).label("partition", p.partition);
         member_labels(w, c, p);
+        extra_labels(w, p);
         w.value(*v);
       }
     }
   };
   using OptInt = std::optional<int64_t>;
-  group_partition_family(kGroupOffset, [](const lag::PartitionLag& p) { return OptInt(p.committed); });
-  group_partition_family(kGroupLag, [](const lag::PartitionLag& p) { return OptInt(p.lag); });
-  group_partition_family(kStableLag, [](const lag::PartitionLag& p) {
-    return p.stable_lag >= 0 ? OptInt(p.stable_lag) : std::nullopt;
-  });
-  group_partition_family(kMessagesLost, [](const lag::PartitionLag& p) { return OptInt(p.messages_lost); });
-  group_partition_family(kRetentionMargin, [](const lag::PartitionLag& p) { return OptInt(p.retention_margin); });
-  group_partition_family(kRetentionRatio,
-                         [](const lag::PartitionLag& p) { return std::optional<double>(p.lag_retention_ratio); });
+  using OptDouble = std::optional<double>;
+  group_partition_family(kGroupOffset, [](const lag::PartitionLag& p) { return OptInt(p.committed); }, no_extra);
+  group_partition_family(kGroupLag, [](const lag::PartitionLag& p) { return OptInt(p.lag); }, no_extra);
+  group_partition_family(
+      kLagSeconds, [](const lag::PartitionLag& p) { return p.has_lag_seconds ? OptDouble(p.lag_seconds) : std::nullopt; },
+      [](Writer& w, const lag::PartitionLag& p) {
+        w.label("compaction_detected", p.compaction_detected ? "true" : "false")
+            .label("data_loss_detected", p.data_loss ? "true" : "false");
+      });
+  group_partition_family(
+      kStableLag, [](const lag::PartitionLag& p) { return p.stable_lag >= 0 ? OptInt(p.stable_lag) : std::nullopt; },
+      no_extra);
+  group_partition_family(kMessagesLost, [](const lag::PartitionLag& p) { return OptInt(p.messages_lost); }, no_extra);
+  group_partition_family(kRetentionMargin, [](const lag::PartitionLag& p) { return OptInt(p.retention_margin); },
+                         no_extra);
+  group_partition_family(kRetentionRatio, [](const lag::PartitionLag& p) { return OptDouble(p.lag_retention_ratio); },
+                         no_extra);
 
   w.header(kMaxLag);
   for (const auto& c : clusters) {
     if (!has_lag(c)) continue;
     for (const auto& g : c.lag->groups) {
       if (g.has_lag) w.begin(kMaxLag, c).label("group", g.group).value(g.max_lag);
+    }
+  }
+  w.header(kMaxLagSeconds);
+  for (const auto& c : clusters) {
+    if (!has_lag(c)) continue;
+    for (const auto& g : c.lag->groups) {
+      if (g.has_lag_seconds) w.begin(kMaxLagSeconds, c).label("group", g.group).value(g.max_lag_seconds);
     }
   }
   w.header(kSumLag);

@@ -224,6 +224,7 @@ class OffsetLagTest(unittest.TestCase):
         problems = sorted(l for l in (res.stdout + res.stderr).splitlines() if l.strip())
         self.assertEqual(problems, [
             "kafka_consumergroup_poll_time_ms metric names should not contain abbreviated units",
+            'kafka_lag_exporter_compaction_detected_total non-counter metrics should not have "_total" suffix',
             'kafka_lag_exporter_data_loss_partitions_total non-counter metrics should not have "_total" suffix',
         ])
 

@@ -167,6 +167,89 @@ TEST(Compute, StableLagAgainstTheLastStableOffset) {
   EXPECT_EQ(out.partition_lags[2].stable_lag, 0);  // committed past the LSO: 0, not negative
 }
 
+ClusterSample timed() {
+  ClusterSample s;
+  s.timestamps_enabled = true;
+  s.partitions = {{"t", 0, 0, 100}, {"t", 1, 50, 80}, {"c", 0, 0, 10}, {"t", 2, 0, 5}};
+  s.committed = {{"g", "t", 0, 40},   // lag 60, sampled
+                 {"h", "t", 0, 40},   // same offset: shares the sample
+                 {"g", "t", 1, 30},   // below log start 50: read at 50
+                 {"g", "c", 0, 3},    // compacted topic, record 3 gone: read 6
+                 {"g", "t", 2, 5}};   // caught up: 0 without a sample
+  s.timestamps = {{"t", 0, 40, 1'000'000, 40}, {"t", 1, 50, 1'030'000, 50}, {"c", 0, 3, 1'050'000, 6}};
+  s.compacted_topics = {"c"};
+  return s;
+}
+
+TEST(TimeLag, ReadOffsetIsTheLogStartOnDataLoss) {
+  EXPECT_EQ(time_lag_read_offset(40, 0), 40);
+  EXPECT_EQ(time_lag_read_offset(30, 50), 50);
+  EXPECT_EQ(time_lag_read_offset(50, 50), 50);
+}
+
+TEST(TimeLag, NowMinusTheTimestampOfTheFirstUnconsumedRecord) {
+  ClusterLag out = compute(timed(), 1'120'000);
+  auto find = [&](const std::string& g, const std::string& t, int32_t p) {
+    for (const auto& pl : out.partition_lags)
+      if (pl.group == g && pl.topic == t && pl.partition == p) return pl;
+    ADD_FAILURE() << g << "/" << t << "/" << p;
+    return PartitionLag{};
+  };
+  EXPECT_TRUE(find("g", "t", 0).has_lag_seconds);
+  EXPECT_DOUBLE_EQ(find("g", "t", 0).lag_seconds, 120.0);
+  EXPECT_DOUBLE_EQ(find("h", "t", 0).lag_seconds, 120.0);
+  // Data loss: the age of the record at the log start, a lower bound > 0.
+  const PartitionLag lost = find("g", "t", 1);
+  EXPECT_TRUE(lost.data_loss);
+  EXPECT_DOUBLE_EQ(lost.lag_seconds, 90.0);
+  EXPECT_FALSE(lost.compaction_detected);
+  // Compaction: the record read came after the one asked for.
+  const PartitionLag compacted = find("g", "c", 0);
+  EXPECT_TRUE(compacted.compaction_detected);
+  EXPECT_DOUBLE_EQ(compacted.lag_seconds, 70.0);
+  // Caught up: 0, no sample needed.
+  EXPECT_TRUE(find("g", "t", 2).has_lag_seconds);
+  EXPECT_DOUBLE_EQ(find("g", "t", 2).lag_seconds, 0.0);
+  EXPECT_EQ(out.compaction_partitions, 1);
+  EXPECT_TRUE(out.groups[0].has_lag_seconds);
+  EXPECT_DOUBLE_EQ(out.groups[0].max_lag_seconds, 120.0);
+}
+
+TEST(TimeLag, SkippedRecordOnANonCompactedTopicIsNotCompaction) {
+  ClusterSample s = timed();
+  s.compacted_topics.clear();  // e.g. a transaction marker was skipped
+  ClusterLag out = compute(s, 1'120'000);
+  EXPECT_EQ(out.compaction_partitions, 0);
+}
+
+TEST(TimeLag, MissingSampleMeansNoValue) {
+  ClusterSample s = timed();
+  s.timestamps.erase(s.timestamps.begin());  // t/0@40 timed out
+  ClusterLag out = compute(s, 1'120'000);
+  int checked = 0;
+  for (const auto& pl : out.partition_lags) {
+    if (pl.topic == "t" && pl.partition == 0) {
+      EXPECT_FALSE(pl.has_lag_seconds) << pl.group;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 2);
+}
+
+TEST(TimeLag, FutureTimestampsClampToZero) {
+  ClusterSample s = timed();
+  ClusterLag out = compute(s, 900'000);  // every record is "from the future"
+  for (const auto& pl : out.partition_lags) EXPECT_GE(pl.lag_seconds, 0.0);
+}
+
+TEST(TimeLag, DisabledSamplingGivesNoTimeLagAtAll) {
+  ClusterSample s = timed();
+  s.timestamps_enabled = false;
+  ClusterLag out = compute(s, 1'120'000);
+  for (const auto& pl : out.partition_lags) EXPECT_FALSE(pl.has_lag_seconds);
+  for (const auto& g : out.groups) EXPECT_FALSE(g.has_lag_seconds);
+}
+
 TEST(Compute, EmptySampleGivesEmptyResult) {
   ClusterLag out = compute(ClusterSample{});
   EXPECT_TRUE(out.partitions.empty());

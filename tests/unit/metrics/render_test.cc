@@ -28,8 +28,18 @@ ClusterStatus fixed_cluster() {
                                                  .assignment = {{"orders", 0}}}}},
               lag::Group{.id = "idle", .state = "Empty", .described = true}};
   s.committed = {{"live", "orders", 0, 40}, {"live", "orders", 1, 120}, {"idle", "orders", 1, 20}};
+  // Time lag: live/orders/0 read at 40 (42.5 s old); idle/orders/1 not read
+  // in time, so it has no lag_seconds; live/orders/1 is caught up (0).
+  s.timestamps_enabled = true;
+  s.timestamps = {{"orders", 0, 40, 1'699'999'957'750, 40}};
   ClusterStatus c;
   c.name = "prod";
+  c.sampling_enabled = true;
+  c.timestamp_reads_total = 9;
+  c.timestamp_cache_hits_total = 4;
+  c.timestamp_timeouts_total = 1;
+  c.timestamp_fetch_bytes_total = 12345;
+  c.last_sampling.duration = std::chrono::milliseconds(250);
   c.labels = {{"env", "production"}};
   c.first_cycle_done = true;
   c.up = true;
@@ -40,7 +50,7 @@ ClusterStatus fixed_cluster() {
   c.timings.committed_offsets = std::chrono::milliseconds(12);
   c.timings.metadata = std::chrono::milliseconds(3);
   c.timings.watermarks = std::chrono::milliseconds(7);
-  c.lag = std::make_shared<const lag::ClusterLag>(lag::compute(s));
+  c.lag = std::make_shared<const lag::ClusterLag>(lag::compute(s, 1'700'000'000'250));
   return c;
 }
 

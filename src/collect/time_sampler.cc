@@ -1,0 +1,115 @@
+#include "collect/time_sampler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include "lag/compute.h"
+
+namespace klag::collect {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+// cleanup.policy rarely changes; re-read it at most this often per topic.
+constexpr std::chrono::minutes kPolicyTtl{10};
+
+}  // namespace
+
+TimeSampler::TimeSampler(kafka::ClientOptions client, config::TimestampSampling cfg)
+    : client_(std::move(client)), cfg_(cfg), cache_(cfg.cache_ttl, kMaxCacheEntries) {}
+
+SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& admin,
+                               const kafka::Deadline& cycle_deadline) {
+  SamplingStats stats;
+  const auto start = Clock::now();
+  sample.timestamps_enabled = true;
+
+  // Which records: the first unconsumed one of every (group, partition)
+  // with lag, read once however many groups sit at the same offset.
+  std::map<std::pair<std::string_view, int32_t>, const lag::PartitionOffsets*> marks;
+  for (const auto& p : sample.partitions) marks.emplace(std::pair{std::string_view(p.topic), p.partition}, &p);
+  std::set<TimestampCache::Key> needed;
+  for (const auto& c : sample.committed) {
+    auto it = marks.find({c.topic, c.partition});
+    if (it == marks.end()) continue;
+    const int64_t offset = lag::time_lag_read_offset(c.offset, it->second->earliest);
+    // At or past the high watermark there is no record to read: lag is 0.
+    if (offset >= it->second->latest) continue;
+    needed.insert({c.topic, c.partition, offset});
+  }
+
+  // Cache first; misses are grouped into rounds with one offset per
+  // partition, as one assignment holds one offset per partition.
+  std::map<std::pair<std::string, int32_t>, std::vector<int64_t>> misses;
+  for (const auto& key : needed) {
+    if (auto hit = cache_.lookup(key, start)) {
+      ++stats.cache_hits;
+      sample.timestamps.push_back({key.topic, key.partition, key.offset, hit->timestamp_ms, hit->returned_offset});
+    } else {
+      misses[{key.topic, key.partition}].push_back(key.offset);
+    }
+  }
+
+  const kafka::Deadline deadline{.at = std::min(cycle_deadline.at, start + cfg_.fetch_timeout),
+                                 .cancel = cycle_deadline.cancel};
+  if (!misses.empty() && !reader_) {
+    auto r = kafka::TimestampReader::create(client_);
+    if (!r) {
+      spdlog::warn("cluster {}: cannot create the timestamp reader: {}", client_.cluster_name, r.error().to_string());
+    } else {
+      reader_ = std::move(*r);
+    }
+  }
+  for (size_t round = 0; reader_ && !misses.empty() && !deadline.expired(); ++round) {
+    std::vector<kafka::TimestampRequest> requests;
+    for (auto it = misses.begin(); it != misses.end();) {
+      requests.push_back({it->first.first, it->first.second, it->second.front()});
+      it->second.erase(it->second.begin());
+      it = it->second.empty() ? misses.erase(it) : std::next(it);
+    }
+    kafka::TimestampBatch batch = reader_->read(requests, deadline);
+    stats.reads += requests.size();
+    stats.bytes += batch.bytes_fetched;
+    for (const auto& e : batch.errors) spdlog::debug("cluster {}: timestamp read: {}", client_.cluster_name, e.to_string());
+    for (const auto& a : batch.answers) {
+      if (a.outcome == kafka::TimestampOutcome::timed_out) ++stats.timeouts;
+      if (a.outcome != kafka::TimestampOutcome::found) continue;
+      const TimestampCache::Key key{a.request.topic, a.request.partition, a.request.offset};
+      cache_.insert(key, {a.timestamp_ms, a.returned_offset}, Clock::now());
+      sample.timestamps.push_back({key.topic, key.partition, key.offset, a.timestamp_ms, a.returned_offset});
+    }
+  }
+  for (const auto& [_, offsets] : misses) stats.timeouts += offsets.size();  // rounds never started
+
+  // Compaction: only topics where a record came back later than asked need
+  // their cleanup.policy, and it is cached.
+  std::set<std::string> skipped_topics;
+  for (const auto& t : sample.timestamps) {
+    if (t.returned_offset > t.offset) skipped_topics.insert(t.topic);
+  }
+  std::vector<std::string> to_describe;
+  const auto now = Clock::now();
+  for (const auto& t : skipped_topics) {
+    auto it = cleanup_policy_.find(t);
+    if (it == cleanup_policy_.end() || now - it->second.fetched > kPolicyTtl) to_describe.push_back(t);
+  }
+  if (!to_describe.empty()) {
+    if (auto policies = admin.compacted_topics(to_describe, cycle_deadline)) {
+      for (const auto& [t, compact] : *policies) cleanup_policy_[t] = {compact, now};
+    } else {
+      spdlog::debug("cluster {}: DescribeConfigs: {}", client_.cluster_name, policies.error().to_string());
+    }
+  }
+  for (const auto& t : skipped_topics) {
+    if (auto it = cleanup_policy_.find(t); it != cleanup_policy_.end() && it->second.compact) {
+      sample.compacted_topics.push_back(t);
+    }
+  }
+  cache_.expire(Clock::now());
+  stats.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  return stats;
+}
+
+}  // namespace klag::collect

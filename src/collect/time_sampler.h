@@ -1,0 +1,59 @@
+// Time lag sampling for one cluster: decides which record timestamps a cycle
+// needs, serves what it can from the cache, reads the rest in batched rounds
+// within the sampling deadline, and learns which topics are compacted.
+//
+// Owns the cluster's TimestampReader, the timestamp cache and the
+// cleanup.policy cache. Not thread-safe: the cluster's loop thread owns it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "collect/timestamp_cache.h"
+#include "config/config.h"
+#include "kafka/admin_client.h"
+#include "kafka/timestamp_reader.h"
+#include "lag/model.h"
+
+namespace klag::collect {
+
+struct SamplingStats {
+  uint64_t reads = 0;       // offsets asked of Kafka (one per distinct offset not cached)
+  uint64_t cache_hits = 0;  // timestamps served from the cache
+  uint64_t timeouts = 0;    // offsets not answered before the deadline
+  uint64_t bytes = 0;       // key+value bytes the reads delivered
+  std::chrono::milliseconds duration{0};
+};
+
+class TimeSampler {
+ public:
+  // Cache bound: enough for large estates, a few MB at most.
+  static constexpr size_t kMaxCacheEntries = 200'000;
+
+  TimeSampler(kafka::ClientOptions client, config::TimestampSampling cfg);
+  TimeSampler(const TimeSampler&) = delete;
+  TimeSampler& operator=(const TimeSampler&) = delete;
+  TimeSampler(TimeSampler&&) = delete;
+  TimeSampler& operator=(TimeSampler&&) = delete;
+
+  // Fills sample.timestamps and sample.compacted_topics (and sets
+  // timestamps_enabled). Never fails the cycle: what is not read in time
+  // simply has no time lag this cycle.
+  SamplingStats run(lag::ClusterSample& sample, kafka::AdminClient& admin, const kafka::Deadline& cycle_deadline);
+
+ private:
+  kafka::ClientOptions client_;
+  config::TimestampSampling cfg_;
+  std::unique_ptr<kafka::TimestampReader> reader_;
+  TimestampCache cache_;
+  struct Policy {
+    bool compact = false;
+    std::chrono::steady_clock::time_point fetched;
+  };
+  std::map<std::string, Policy> cleanup_policy_;
+};
+
+}  // namespace klag::collect
