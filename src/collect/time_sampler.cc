@@ -108,7 +108,7 @@ SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& a
     }
   }
   cache_.expire(Clock::now());
-  stats.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  stats.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   return stats;
 }
 

@@ -25,7 +25,7 @@ struct SamplingStats {
   uint64_t cache_hits = 0;  // timestamps served from the cache
   uint64_t timeouts = 0;    // offsets not answered before the deadline
   uint64_t bytes = 0;       // key+value bytes the reads delivered
-  std::chrono::milliseconds duration{0};
+  std::chrono::microseconds duration{0};
 };
 
 class TimeSampler {

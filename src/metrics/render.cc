@@ -128,7 +128,7 @@ constexpr Family kTsHits{"kafka_lag_exporter_timestamp_cache_hits_total", "count
 constexpr Family kTsTimeouts{"kafka_lag_exporter_timestamp_timeouts_total", "counter",
                              "Record timestamps not read before the sampling deadline (no time lag for them that cycle)."};
 constexpr Family kTsBytes{"kafka_lag_exporter_timestamp_fetch_bytes_total", "counter",
-                          "Key and value bytes of the records fetched for time lag."};
+                          "Key and value bytes of the records the timestamp reader received (a lower bound on bytes fetched: record and protocol overhead are not counted)."};
 constexpr Family kTsDuration{"kafka_lag_exporter_timestamp_sampling_duration_seconds", "gauge",
                              "Time the last cycle spent reading record timestamps."};
 constexpr Family kMaxLag{"kafka_consumergroup_group_max_lag", "gauge",
