@@ -40,9 +40,15 @@ step() {
   fi
 }
 
-build() {  # build-dir [cmake args...]
+build() {  # build-dir [cmake args...]; prints the compiler output only on failure
   local dir=$1; shift
-  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null && cmake --build "$dir" -j "$JOBS"
+  mkdir -p "$dir"
+  if cmake -S . -B "$dir" -G Ninja "$@" >"$dir/build.log" 2>&1 && cmake --build "$dir" -j "$JOBS" >>"$dir/build.log" 2>&1; then
+    grep -E "warning:" "$dir/build.log" | sort -u | head -20 || true
+  else
+    tail -60 "$dir/build.log"
+    return 1
+  fi
 }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1}
