@@ -10,13 +10,16 @@ from klag_harness import Broker, Exporter, gunzip, parse_metrics, select, value,
 GROUPS = ("it-live", "it-empty", "it-two-topics")
 
 
-def config(bootstrap, granularity):
+def config(bootstrap, granularity, sampling=True):
     return f"""
 [exporter]
 poll_interval = "1s"
 http_port = @HTTP_PORT@
 http_host = "127.0.0.1"
 granularity = "{granularity}"
+
+[exporter.timestamp_sampling]
+enabled = {"true" if sampling else "false"}
 
 [[clusters]]
 name = "main"
@@ -61,7 +64,7 @@ class OffsetLagTest(unittest.TestCase):
         cls.member = b.start_member("it-live", ["orders"], commits=[("orders", 0, 10), ("orders", 1, 20), ("orders", 2, 30)],
                                     client_id="it-live-client")
         cls.exporter = Exporter(config(b.bootstrap, "partition"))
-        cls.topic_exporter = Exporter(config(b.bootstrap, "topic"))
+        cls.topic_exporter = Exporter(config(b.bootstrap, "topic", sampling=False))
 
         def all_groups_seen(exp):
             m = exp.metrics()
@@ -191,6 +194,15 @@ class OffsetLagTest(unittest.TestCase):
         self.assertEqual(select(m, "kafka_consumergroup_group_offset"), {})
         self.assertEqual(value(m, "kafka_consumergroup_group_sum_lag", cluster_name="main", group="it-live"),
                          value(self.metrics, "kafka_consumergroup_group_sum_lag", cluster_name="main", group="it-live"))
+
+    def test_disabled_sampling_reads_nothing_and_exports_no_time_lag(self):
+        m = self.topic_metrics
+        for name in ("kafka_consumergroup_group_lag_seconds", "kafka_consumergroup_group_max_lag_seconds",
+                     "kafka_lag_exporter_timestamp_samples_total", "kafka_lag_exporter_timestamp_fetch_bytes_total"):
+            self.assertEqual(select(m, name), {}, name)
+        # ...while the exporter with sampling on has time lag for the same groups.
+        self.assertGreater(value(self.metrics, "kafka_consumergroup_group_max_lag_seconds", cluster_name="main",
+                                 group="it-live"), 0)
 
     def test_up_and_cycle_metrics(self):
         m = self.metrics
