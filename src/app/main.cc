@@ -50,8 +50,7 @@ int run(const klag::config::Config& cfg, const sigset_t& signals) {
       spdlog::error("cluster {}: {}", c.name, !groups ? groups.error() : topics.error());
       return kExitConfig;
     }
-    auto collector = std::make_unique<klag::collect::Collector>(c, cfg.exporter.timestamp_sampling, std::move(*groups),
-                                                                std::move(*topics));
+    auto collector = std::make_unique<klag::collect::Collector>(c, cfg.exporter, std::move(*groups), std::move(*topics));
     loops.push_back(std::make_unique<klag::collect::ClusterLoop>(
         c, cfg.exporter, std::move(collector), [&store](const auto& s) { store.publish(s); }));
     loops.back()->start();
@@ -71,7 +70,9 @@ int run(const klag::config::Config& cfg, const sigset_t& signals) {
       // A thread blocked inside librdkafka (e.g. a metadata call to a dead
       // broker) cannot be interrupted; the process exit ends it.
       spdlog::warn("a collection thread is still inside a Kafka call; exiting without waiting");
-      spdlog::shutdown();
+      // No spdlog::shutdown(): other threads may still log through the
+      // default logger. Flush and leave.
+      spdlog::default_logger()->flush();
       std::_Exit(0);
     }
   }

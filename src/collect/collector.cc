@@ -25,31 +25,37 @@ class StepTimer {
 
 }  // namespace
 
-size_t carry_forward_offsets(std::map<std::string, std::vector<lag::CommittedOffset>>& last,
-                             std::vector<kafka::GroupOffsets> fetched) {
+size_t carry_forward_offsets(std::map<std::string, KnownOffsets>& last, std::vector<kafka::GroupOffsets> fetched,
+                             kafka::Clock::time_point now, std::chrono::milliseconds max_age) {
   size_t errors = 0;
-  std::map<std::string, std::vector<lag::CommittedOffset>> next;
+  std::map<std::string, KnownOffsets> next;
   for (auto& g : fetched) {
     if (g.error) {
       ++errors;
       spdlog::debug("{}", g.error->to_string());
-      if (auto it = last.find(g.group); it != last.end()) next.emplace(g.group, std::move(it->second));
+      auto it = last.find(g.group);
+      // Old offsets joined with new watermarks would show lag growing on a
+      // healthy consumer; past max_age no number beats that wrong one.
+      if (it != last.end() && now - it->second.fetched_at <= max_age) next.emplace(g.group, std::move(it->second));
     } else {
-      next.emplace(g.group, std::move(g.offsets));
+      next.emplace(g.group, KnownOffsets{std::move(g.offsets), now});
     }
   }
   last = std::move(next);
   return errors;
 }
 
-Collector::Collector(const config::Cluster& cluster, const config::TimestampSampling& sampling,
+Collector::Collector(const config::Cluster& cluster, const config::Exporter& exporter,
                      config::NameFilter group_filter, config::NameFilter topic_filter)
     : client_options_{.cluster_name = cluster.name,
                       .bootstrap_servers = cluster.bootstrap_servers,
                       .properties = cluster.consumer_properties},
       group_filter_(std::move(group_filter)),
-      topic_filter_(std::move(topic_filter)) {
-  if (sampling.enabled) sampler_ = std::make_unique<TimeSampler>(client_options_, sampling);
+      topic_filter_(std::move(topic_filter)),
+      max_offset_age_(exporter.effective_max_staleness()) {
+  if (exporter.timestamp_sampling.enabled) {
+    sampler_ = std::make_unique<TimeSampler>(client_options_, exporter.timestamp_sampling);
+  }
 }
 
 std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& deadline) {
@@ -58,14 +64,26 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
     if (!c) return std::unexpected(CycleError{"connect", c.error()});
     client_ = std::move(*c);
   }
+  client_->serve_events();
   CycleResult result;
   StepTimings& t = result.timings;
+
+  // Each group step gets a share of the time left, so one group whose
+  // coordinator is slow (loading, or offline during a rolling restart)
+  // cannot use up the cycle: metadata and watermarks always keep time, and
+  // the slow group is a partial error instead of a failed cycle.
+  auto step = [&](double share) {
+    const auto now = kafka::Clock::now();
+    const auto left = std::max(deadline.at - now, kafka::Clock::duration::zero());
+    return kafka::Deadline{.at = now + std::chrono::duration_cast<kafka::Clock::duration>(left * share),
+                           .cancel = deadline.cancel};
+  };
 
   // 1. Groups, filtered.
   std::vector<std::string> group_ids;
   {
     StepTimer timer(t.list_groups);
-    auto listing = client_->list_groups(deadline);
+    auto listing = client_->list_groups(step(0.25));
     if (!listing) return std::unexpected(CycleError{"list_groups", listing.error()});
     result.partial_errors += listing->broker_errors.size();
     for (auto& id : listing->group_ids) {
@@ -77,11 +95,17 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
   std::set<std::string> dropped;
   {
     StepTimer timer(t.describe_groups);
-    auto desc = client_->describe_groups(group_ids, deadline);
-    if (!desc) return std::unexpected(CycleError{"describe_groups", desc.error()});
-    result.partial_errors += desc->errors.size();
-    dropped.insert(desc->non_consumer_groups.begin(), desc->non_consumer_groups.end());
-    result.sample.groups = std::move(desc->groups);
+    auto desc = client_->describe_groups(group_ids, step(0.3));
+    if (desc) {
+      result.partial_errors += desc->errors.size();
+      dropped.insert(desc->non_consumer_groups.begin(), desc->non_consumer_groups.end());
+      result.sample.groups = std::move(desc->groups);
+    } else {
+      // Offsets do not depend on the description: carry on with every group
+      // undescribed (state "Unknown", no members) rather than fail.
+      ++result.partial_errors;
+      spdlog::debug("cluster {}: {}", client_options_.cluster_name, desc.error().to_string());
+    }
     // Groups the broker listed but the describe answer left out still count.
     std::set<std::string> described;
     for (const auto& g : result.sample.groups) described.insert(g.id);
@@ -95,14 +119,14 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
   std::vector<kafka::GroupOffsets> offsets;
   {
     StepTimer timer(t.committed_offsets);
-    offsets = client_->committed_offsets(group_ids, deadline);
+    offsets = client_->committed_offsets(group_ids, step(0.5));
   }
 
   // 4. Metadata: which topics and partitions exist, and their leaders.
   kafka::ClusterMetadata metadata;
   {
     StepTimer timer(t.metadata);
-    auto md = client_->metadata(deadline);
+    auto md = client_->metadata(step(0.5));
     if (!md) return std::unexpected(CycleError{"metadata", md.error()});
     metadata = std::move(*md);
   }
@@ -117,9 +141,9 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
       existing.insert({topic.name, p.id});
     }
   }
-  result.partial_errors += carry_forward_offsets(last_offsets_, std::move(offsets));
-  for (const auto& [group, commits] : last_offsets_) {
-    for (const auto& c : commits) {
+  result.partial_errors += carry_forward_offsets(last_offsets_, std::move(offsets), kafka::Clock::now(), max_offset_age_);
+  for (const auto& [group, known] : last_offsets_) {
+    for (const auto& c : known.offsets) {
       // Offsets of deleted topics (or filtered ones) are dropped here.
       if (existing.contains({c.topic, c.partition})) result.sample.committed.push_back(c);
     }

@@ -44,19 +44,24 @@ struct CycleError {
   std::string to_string() const { return step + ": " + error.to_string(); }
 };
 
+struct KnownOffsets {
+  std::vector<lag::CommittedOffset> offsets;
+  kafka::Clock::time_point fetched_at;
+};
+
 // Merges one cycle's committed-offset answers into `last` (group -> offsets
 // from the latest cycle that fetched them). A group whose fetch failed keeps
-// its previous offsets rather than having its series vanish, which would
-// make absent()-style alerts flap; groups not in `fetched` (deleted, or
-// filtered out) are forgotten. Returns the number of failed groups.
-size_t carry_forward_offsets(std::map<std::string, std::vector<lag::CommittedOffset>>& last,
-                             std::vector<kafka::GroupOffsets> fetched);
+// its previous offsets for up to `max_age` rather than having its series
+// vanish for a cycle; groups not in `fetched` (deleted, or filtered out) are
+// forgotten. Returns the number of failed groups.
+size_t carry_forward_offsets(std::map<std::string, KnownOffsets>& last, std::vector<kafka::GroupOffsets> fetched,
+                             kafka::Clock::time_point now, std::chrono::milliseconds max_age);
 
 class Collector {
  public:
   // Filters are compiled by the caller from the validated config.
-  Collector(const config::Cluster& cluster, const config::TimestampSampling& sampling,
-            config::NameFilter group_filter, config::NameFilter topic_filter);
+  Collector(const config::Cluster& cluster, const config::Exporter& exporter, config::NameFilter group_filter,
+            config::NameFilter topic_filter);
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
   Collector(Collector&&) = delete;
@@ -70,8 +75,9 @@ class Collector {
   config::NameFilter topic_filter_;
   std::unique_ptr<kafka::AdminClient> client_;
   std::unique_ptr<TimeSampler> sampler_;  // null when sampling is disabled
+  std::chrono::milliseconds max_offset_age_;
   // Committed offsets per group from the latest cycle that fetched them.
-  std::map<std::string, std::vector<lag::CommittedOffset>> last_offsets_;
+  std::map<std::string, KnownOffsets> last_offsets_;
 };
 
 }  // namespace klag::collect

@@ -19,7 +19,8 @@ constexpr milliseconds kPollSlice{100};
 
 int timeout_ms(const Deadline& d) {
   auto ms = d.remaining().count();
-  return static_cast<int>(std::clamp<int64_t>(ms, 1, 24 * 3600 * 1000));
+  // librdkafka rejects admin request timeouts above one hour.
+  return static_cast<int>(std::clamp<int64_t>(ms, 1, 3600 * 1000));
 }
 
 Error from_rd_error(const rd_kafka_error_t* e, const std::string& context) {
@@ -97,6 +98,13 @@ std::expected<std::unique_ptr<AdminClient>, Error> AdminClient::create(const Cli
   impl->rk = std::move(*rk);
   impl->rk_committed = std::move(*rk_committed);
   return std::unique_ptr<AdminClient>(new AdminClient(std::move(impl)));
+}
+
+void AdminClient::serve_events() {
+  // Errors and logs that nobody asked for land on each handle's main queue;
+  // serving it keeps them from piling up while a broker stays unreachable.
+  rd_kafka_poll(impl_->rk.get(), 0);
+  rd_kafka_poll(impl_->rk_committed.get(), 0);
 }
 
 std::expected<GroupListing, Error> AdminClient::list_groups(const Deadline& deadline) {
@@ -192,12 +200,14 @@ std::vector<GroupOffsets> AdminClient::committed_offsets(const std::vector<std::
   // A private queue: answers that arrive after the deadline land here and
   // die with it, instead of leaking into the next cycle.
   QueuePtr q(rd_kafka_queue_new(rk));
+  size_t sent = 0;
   for (size_t i = 0; i < ids.size(); ++i) {
     auto opts = make_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, deadline);
     if (!opts) {
       pending.at(ids[i]).error = opts.error();
       continue;
     }
+    ++sent;
     // The opaque names the group even when the whole request fails.
     rd_kafka_AdminOptions_set_opaque(opts->get(), const_cast<std::string*>(&ids[i]));
     ListOffsetsRequestPtr req(rd_kafka_ListConsumerGroupOffsets_new(ids[i].c_str(), nullptr));
@@ -205,7 +215,7 @@ std::vector<GroupOffsets> AdminClient::committed_offsets(const std::vector<std::
     rd_kafka_ListConsumerGroupOffsets(rk, one, 1, opts->get(), q.get());
   }
   size_t answered = 0;
-  while (answered < ids.size()) {
+  while (answered < sent) {
     EventPtr ev = wait_event(q.get(), deadline);
     if (!ev) break;
     ++answered;
@@ -383,11 +393,13 @@ Watermarks AdminClient::watermarks(const std::vector<lag::TopicPartition>& parti
       continue;
     }
     auto st = stable.find(tp);
+    // The LSO is read on another connection after the high watermark, so it
+    // can come out above it when records arrived in between: cap it.
     out.partitions.push_back({.topic = tp.topic,
                               .partition = tp.partition,
                               .earliest = lo->second,
                               .latest = hi->second,
-                              .stable = st == stable.end() ? -1 : st->second});
+                              .stable = st == stable.end() ? -1 : std::min(st->second, hi->second)});
   }
   return out;
 }

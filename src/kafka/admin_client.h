@@ -93,6 +93,10 @@ class AdminClient {
   AdminClient(AdminClient&&) = delete;
   AdminClient& operator=(AdminClient&&) = delete;
 
+  // Serves the handles' main event queues (unsolicited errors), so they do
+  // not accumulate. Call once per cycle.
+  void serve_events();
+
   // ListConsumerGroups on every broker. Fails only when no broker answered.
   std::expected<GroupListing, Error> list_groups(const Deadline& deadline);
 

@@ -56,6 +56,9 @@ std::expected<std::unique_ptr<TimestampReader>, Error> TimestampReader::create(c
                   {"check.crcs", "false"},
               });
   if (!rk) return std::unexpected(rk.error());
+  // Route the main queue's unsolicited errors to the consumer queue, which
+  // read() polls, so they never pile up.
+  rd_kafka_poll_set_consumer(rk->get());
   auto impl = std::make_unique<Impl>();
   impl->rk = std::move(*rk);
   return std::unique_ptr<TimestampReader>(new TimestampReader(std::move(impl)));
@@ -128,7 +131,9 @@ TimestampBatch TimestampReader::read(const std::vector<TimestampRequest>& reques
         break;
       case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
       case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
-        settle(i, TimestampOutcome::out_of_range);
+        // These errors carry no assignment version, so one left over from an
+        // earlier round can arrive now: only trust it for our offset.
+        if (msg->offset == requests[i].offset) settle(i, TimestampOutcome::out_of_range);
         break;
       default:
         if (seen_errors.insert(msg->err).second) {

@@ -46,10 +46,19 @@ ClusterLag compute(const ClusterSample& sample, int64_t now_unix_ms) {
   for (const auto& t : sample.timestamps) stamps.emplace(std::tuple{std::string_view(t.topic), t.partition, t.offset}, &t);
   const std::set<std::string_view> compacted(sample.compacted_topics.begin(), sample.compacted_topics.end());
 
+  // A commit without watermarks (its leader did not answer) makes the
+  // group's and the (group, topic)'s totals partial: they are left out
+  // rather than shown too low.
+  std::set<std::string_view> partial_groups;
+  std::set<std::pair<std::string_view, std::string_view>> partial_topics;
   out.partition_lags.reserve(sample.committed.size());
   for (const auto& c : sample.committed) {
     auto it = marks.find({c.topic, c.partition});
-    if (it == marks.end()) continue;
+    if (it == marks.end()) {
+      partial_groups.insert(c.group);
+      partial_topics.insert({c.group, c.topic});
+      continue;
+    }
     const PartitionOffsets& w = *it->second;
     PartitionLag pl{.group = c.group,
                     .topic = c.topic,
@@ -100,6 +109,10 @@ ClusterLag compute(const ClusterSample& sample, int64_t now_unix_ms) {
   for (const auto& c : sample.committed) {
     groups.try_emplace(c.group, GroupLag{.group = c.group, .state = "Unknown"});
   }
+  // The max time lag is likewise only shown when every partition of the
+  // group has a time lag: a lagging partition whose sample timed out must
+  // not leave a caught-up partition's 0 as the group's maximum.
+  std::set<std::string_view> partial_seconds(partial_groups.begin(), partial_groups.end());
   for (const auto& pl : out.partition_lags) {
     GroupLag& g = groups.at(pl.group);
     g.has_lag = true;
@@ -108,7 +121,10 @@ ClusterLag compute(const ClusterSample& sample, int64_t now_unix_ms) {
     if (pl.has_lag_seconds) {
       g.has_lag_seconds = true;
       g.max_lag_seconds = std::max(g.max_lag_seconds, pl.lag_seconds);
+    } else {
+      partial_seconds.insert(pl.group);
     }
+    if (partial_topics.contains({pl.group, pl.topic})) continue;
     if (out.topic_lags.empty() || out.topic_lags.back().group != pl.group ||
         out.topic_lags.back().topic != pl.topic) {
       out.topic_lags.push_back(TopicLag{.group = pl.group, .topic = pl.topic});
@@ -116,7 +132,17 @@ ClusterLag compute(const ClusterSample& sample, int64_t now_unix_ms) {
     out.topic_lags.back().sum_lag += pl.lag;
   }
   out.groups.reserve(groups.size());
-  for (auto& [_, g] : groups) out.groups.push_back(std::move(g));
+  for (auto& [id, g] : groups) {
+    if (partial_groups.contains(id)) {
+      g.has_lag = false;
+      g.max_lag = g.sum_lag = 0;
+    }
+    if (partial_seconds.contains(id)) {
+      g.has_lag_seconds = false;
+      g.max_lag_seconds = 0;
+    }
+    out.groups.push_back(std::move(g));
+  }
   return out;
 }
 

@@ -27,9 +27,11 @@ constexpr int64_t time_lag_read_offset(int64_t committed, int64_t earliest) {
 }
 
 // Joins committed offsets with watermarks and assignments.
-// - A commit whose partition has no watermark (topic deleted, or its leader
-//   did not answer this cycle) yields no PartitionLag: no number beats a
-//   wrong number.
+// - A commit whose partition has no watermark (its leader did not answer
+//   this cycle; the collector already dropped deleted topics) yields no
+//   PartitionLag, and its group's lag aggregates and its (group, topic) sum
+//   are left out too: no number beats a partial one.
+// - A group's max time lag is only set when all its partitions have one.
 // - Groups listed in sample.groups appear in ClusterLag::groups even without
 //   commits; commits of groups not listed still count (their group is added
 //   with state "Unknown").

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace klag::lag {
 namespace {
 
@@ -95,13 +97,18 @@ TEST(Compute, GroupAndTopicAggregates) {
   EXPECT_EQ(out.topic_lags[2].sum_lag, 60);
 }
 
-TEST(Compute, CommitWithoutWatermarkYieldsNoSeries) {
+TEST(Compute, CommitWithoutWatermarkYieldsNoSeriesAndNoPartialTotals) {
   ClusterSample s = two_groups();
-  s.committed.push_back({"live", "deleted-topic", 0, 5});
-  s.committed.push_back({"live", "orders", 7, 5});  // partition unknown
+  s.committed.push_back({"live", "orders", 7, 5});  // its leader did not answer
   ClusterLag out = compute(s);
   EXPECT_EQ(out.partition_lags.size(), 4u);
-  EXPECT_EQ(out.groups[1].sum_lag, 60);
+  // "live" is missing a partition: no max/sum rather than a total too low.
+  EXPECT_EQ(out.groups[1].group, "live");
+  EXPECT_FALSE(out.groups[1].has_lag);
+  // Its orders total is partial too; "idle" is unaffected.
+  for (const auto& t : out.topic_lags) EXPECT_NE(t.group, "live");
+  EXPECT_TRUE(out.groups[0].has_lag);
+  EXPECT_EQ(out.groups[0].sum_lag, 7);
 }
 
 TEST(Compute, GroupWithoutCommitsHasNoLagAggregates) {
@@ -234,6 +241,19 @@ TEST(TimeLag, MissingSampleMeansNoValue) {
     }
   }
   EXPECT_EQ(checked, 2);
+}
+
+TEST(TimeLag, GroupMaxNeedsEveryPartitionsTimeLag) {
+  ClusterSample s = timed();
+  s.timestamps.erase(s.timestamps.begin());  // t/0@40 timed out
+  ClusterLag out = compute(s, 1'120'000);
+  // g has t/0 without a value (and a caught-up t/2 at 0): no max shown.
+  auto g = std::find_if(out.groups.begin(), out.groups.end(), [](const auto& x) { return x.group == "g"; });
+  ASSERT_NE(g, out.groups.end());
+  EXPECT_FALSE(g->has_lag_seconds);
+  auto h = std::find_if(out.groups.begin(), out.groups.end(), [](const auto& x) { return x.group == "h"; });
+  ASSERT_NE(h, out.groups.end());
+  EXPECT_FALSE(h->has_lag_seconds);  // h's only partition is t/0 too
 }
 
 TEST(TimeLag, FutureTimestampsClampToZero) {
