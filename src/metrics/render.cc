@@ -238,23 +238,20 @@ std::string render_prometheus(const std::vector<ClusterStatus>& clusters) {
     w.begin(kPollTime, c).value(static_cast<int64_t>((t.committed_offsets + t.metadata + t.watermarks).count()));
   }
 
-  w.header(kLatest);
-  for (const auto& c : clusters) {
-    if (!has_lag(c)) continue;
-    for (const auto& p : c.lag->partitions) w.begin(kLatest, c).label("topic", p.topic).label("partition", p.partition).value(p.latest);
-  }
-  w.header(kEarliest);
-  for (const auto& c : clusters) {
-    if (!has_lag(c)) continue;
-    for (const auto& p : c.lag->partitions) w.begin(kEarliest, c).label("topic", p.topic).label("partition", p.partition).value(p.earliest);
-  }
-  w.header(kStable);
-  for (const auto& c : clusters) {
-    if (!has_lag(c)) continue;
-    for (const auto& p : c.lag->partitions) {
-      if (p.stable >= 0) w.begin(kStable, c).label("topic", p.topic).label("partition", p.partition).value(p.stable);
+  auto partition_family = [&](const Family& f, auto&& value_of) {
+    w.header(f);
+    for (const auto& c : clusters) {
+      if (!has_lag(c)) continue;
+      for (const auto& p : c.lag->partitions) {
+        if (auto v = value_of(p)) w.begin(f, c).label("topic", p.topic).label("partition", p.partition).value(*v);
+      }
     }
-  }
+  };
+  using OptInt = std::optional<int64_t>;
+  using OptDouble = std::optional<double>;
+  partition_family(kLatest, [](const lag::PartitionOffsets& p) { return OptInt(p.latest); });
+  partition_family(kEarliest, [](const lag::PartitionOffsets& p) { return OptInt(p.earliest); });
+  partition_family(kStable, [](const lag::PartitionOffsets& p) { return p.stable >= 0 ? OptInt(p.stable) : std::nullopt; });
 
   // Partition-level group families exist only at partition granularity.
   auto partition_level = [](const ClusterStatus& c) { return has_lag(c) && c.granularity == Granularity::partition; };
@@ -273,8 +270,6 @@ std::string render_prometheus(const std::vector<ClusterStatus>& clusters) {
       }
     }
   };
-  using OptInt = std::optional<int64_t>;
-  using OptDouble = std::optional<double>;
   group_partition_family(kGroupOffset, [](const lag::PartitionLag& p) { return OptInt(p.committed); }, no_extra);
   group_partition_family(kGroupLag, [](const lag::PartitionLag& p) { return OptInt(p.lag); }, no_extra);
   group_partition_family(
@@ -292,27 +287,19 @@ std::string render_prometheus(const std::vector<ClusterStatus>& clusters) {
   group_partition_family(kRetentionRatio, [](const lag::PartitionLag& p) { return OptDouble(p.lag_retention_ratio); },
                          no_extra);
 
-  w.header(kMaxLag);
-  for (const auto& c : clusters) {
-    if (!has_lag(c)) continue;
-    for (const auto& g : c.lag->groups) {
-      if (g.has_lag) w.begin(kMaxLag, c).label("group", g.group).value(g.max_lag);
+  auto group_family = [&](const Family& f, auto&& value_of) {
+    w.header(f);
+    for (const auto& c : clusters) {
+      if (!has_lag(c)) continue;
+      for (const auto& g : c.lag->groups) {
+        if (auto v = value_of(g)) w.begin(f, c).label("group", g.group).value(*v);
+      }
     }
-  }
-  w.header(kMaxLagSeconds);
-  for (const auto& c : clusters) {
-    if (!has_lag(c)) continue;
-    for (const auto& g : c.lag->groups) {
-      if (g.has_lag_seconds) w.begin(kMaxLagSeconds, c).label("group", g.group).value(g.max_lag_seconds);
-    }
-  }
-  w.header(kSumLag);
-  for (const auto& c : clusters) {
-    if (!has_lag(c)) continue;
-    for (const auto& g : c.lag->groups) {
-      if (g.has_lag) w.begin(kSumLag, c).label("group", g.group).value(g.sum_lag);
-    }
-  }
+  };
+  group_family(kMaxLag, [](const lag::GroupLag& g) { return g.has_lag ? OptInt(g.max_lag) : std::nullopt; });
+  group_family(kMaxLagSeconds,
+               [](const lag::GroupLag& g) { return g.has_lag_seconds ? OptDouble(g.max_lag_seconds) : std::nullopt; });
+  group_family(kSumLag, [](const lag::GroupLag& g) { return g.has_lag ? OptInt(g.sum_lag) : std::nullopt; });
   w.header(kTopicSumLag);
   for (const auto& c : clusters) {
     if (!has_lag(c)) continue;
