@@ -2,151 +2,65 @@
 
 #include <charconv>
 #include <cmath>
-#include <optional>
+
+#include "metrics/families.h"
 
 namespace klag::metrics {
 namespace {
 
-using collect::ClusterStatus;
-using config::Granularity;
-
-struct Family {
-  const char* name;
-  const char* type;
-  const char* help;
-};
-
-// Builds one series line at a time: name{labels} value\n.
-class Writer {
+// Writes the text exposition: name{labels} value, one line per series.
+class TextSink final : public SeriesSink {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
+  explicit TextSink(std::string& out) : out_(out) {}
 
-  void header(const Family& f) {
+  void family(const Family& f) override {
+    name_ = f.name;
     out_ += "# HELP ";
     out_ += f.name;
     out_ += ' ';
     out_ += f.help;
     out_ += "\n# TYPE ";
     out_ += f.name;
-    out_ += ' ';
-    out_ += f.type;
-    out_ += '\n';
+    out_ += f.type == MetricType::counter ? " counter\n" : " gauge\n";
   }
-
-  // Starts a series with the cluster's identifying labels.
-  Writer& begin(const Family& f, const ClusterStatus& c) {
-    out_ += f.name;
-    out_ += "{cluster_name=\"";
-    append_escaped_label_value(out_, c.name);
-    out_ += '"';
-    cluster_ = &c;
-    return *this;
+  void begin_series() override {
+    out_ += name_;
+    labels_open_ = false;
   }
-
-  Writer& label(std::string_view name, std::string_view value) {
-    out_ += ',';
-    out_ += name;
-    out_ += "=\"";
+  void label(std::string_view name, std::string_view value) override {
+    open_label(name);
     append_escaped_label_value(out_, value);
     out_ += '"';
-    return *this;
   }
-
-  Writer& label(std::string_view name, int64_t value) {
-    out_ += ',';
-    out_ += name;
-    out_ += "=\"";
+  void label(std::string_view name, int64_t value) override {
+    open_label(name);
     append_int(out_, value);
     out_ += '"';
-    return *this;
   }
-
-  // Custom labels go last, then the value.
-  void value(int64_t v) {
-    end_labels();
+  void value(int64_t v) override {
+    close_labels();
     append_int(out_, v);
     out_ += '\n';
   }
-  void value(double v) {
-    end_labels();
+  void value(double v) override {
+    close_labels();
     append_double(out_, v);
     out_ += '\n';
   }
 
  private:
-  void end_labels() {
-    for (const auto& [k, v] : cluster_->labels) label(k, v);
-    out_ += "} ";
+  void open_label(std::string_view name) {
+    out_ += labels_open_ ? ',' : '{';
+    labels_open_ = true;
+    out_ += name;
+    out_ += "=\"";
   }
+  void close_labels() { out_ += labels_open_ ? "} " : " "; }
 
   std::string& out_;
-  const ClusterStatus* cluster_ = nullptr;
+  std::string_view name_;
+  bool labels_open_ = false;
 };
-
-constexpr Family kUp{"kafka_lag_exporter_up", "gauge",
-                     "1 when the last collection cycle of the cluster succeeded (unlabelled: 1 while the exporter serves)."};
-constexpr Family kLastUpdate{"kafka_lag_exporter_last_update_timestamp_seconds", "gauge",
-                             "Unix time at which the cluster's last successful collection cycle ended."};
-constexpr Family kCycleDuration{"kafka_lag_exporter_scrape_duration_seconds", "gauge",
-                                "Duration of the cluster's last collection cycle in seconds."};
-constexpr Family kCycles{"kafka_lag_exporter_cycles_total", "counter",
-                         "Collection cycles run for the cluster."};
-constexpr Family kFailedCycles{"kafka_lag_exporter_cycle_failures_total", "counter",
-                               "Collection cycles of the cluster that failed."};
-constexpr Family kStale{"kafka_lag_exporter_stale", "gauge",
-                        "1 when the cluster's lag series come from an earlier cycle because the last one failed."};
-constexpr Family kPollTime{"kafka_consumergroup_poll_time_ms", "gauge",
-                           "Milliseconds the last cycle spent fetching committed offsets, metadata and watermarks."};
-constexpr Family kLatest{"kafka_partition_latest_offset", "gauge", "High watermark offset of the partition."};
-constexpr Family kEarliest{"kafka_partition_earliest_offset", "gauge", "Log start offset of the partition."};
-constexpr Family kStable{"kafka_partition_last_stable_offset", "gauge",
-                         "Last stable offset of the partition: the end a read_committed consumer sees; below the high watermark while a transaction is open."};
-constexpr Family kGroupOffset{"kafka_consumergroup_group_offset", "gauge",
-                              "Offset committed by the consumer group for the partition."};
-constexpr Family kGroupLag{"kafka_consumergroup_group_lag", "gauge",
-                           "Offset lag of the consumer group on the partition: high watermark minus committed offset."};
-constexpr Family kStableLag{"kafka_consumergroup_group_stable_lag", "gauge",
-                              "Offset lag against the last stable offset: what a read_committed consumer can still read."};
-constexpr Family kMessagesLost{"kafka_consumergroup_group_messages_lost", "gauge",
-                               "Records deleted by retention before the group read them: log start minus committed offset, at least 0."};
-constexpr Family kRetentionMargin{"kafka_consumergroup_group_retention_margin", "gauge",
-                                  "Committed offset minus log start offset; negative once retention deleted unread records."};
-constexpr Family kRetentionRatio{"kafka_consumergroup_group_lag_retention_ratio", "gauge",
-                                 "Offset lag as a percentage of the retained log (high watermark minus log start); above 100 means data loss."};
-constexpr Family kDataLossPartitions{"kafka_lag_exporter_data_loss_partitions_total", "gauge",
-                                     "Group partitions whose committed offset is below the log start offset, in the last cycle."};
-constexpr Family kLagSeconds{"kafka_consumergroup_group_lag_seconds", "gauge",
-                              "Time lag: age in seconds of the first unconsumed record (of the oldest retained one on data loss); 0 when caught up."};
-constexpr Family kMaxLagSeconds{"kafka_consumergroup_group_max_lag_seconds", "gauge",
-                                "Largest time lag of the consumer group across its partitions, in seconds."};
-constexpr Family kCompactionPartitions{"kafka_lag_exporter_compaction_detected_total", "gauge",
-                                       "Group partitions whose time lag is understated because compaction removed the record at the committed offset, in the last cycle."};
-constexpr Family kTsReads{"kafka_lag_exporter_timestamp_samples_total", "counter",
-                          "Offsets whose record timestamp was fetched from Kafka for time lag (one per distinct uncached offset, answered or not)."};
-constexpr Family kTsHits{"kafka_lag_exporter_timestamp_cache_hits_total", "counter",
-                         "Record timestamps for time lag served from the cache."};
-constexpr Family kTsTimeouts{"kafka_lag_exporter_timestamp_timeouts_total", "counter",
-                             "Record timestamps not read before the sampling deadline (no time lag for them that cycle)."};
-constexpr Family kTsBytes{"kafka_lag_exporter_timestamp_fetch_bytes_total", "counter",
-                          "Key and value bytes of the records the timestamp reader received (a lower bound on bytes fetched: record and protocol overhead are not counted)."};
-constexpr Family kTsDuration{"kafka_lag_exporter_timestamp_sampling_duration_seconds", "gauge",
-                             "Time the last cycle spent reading record timestamps."};
-constexpr Family kMaxLag{"kafka_consumergroup_group_max_lag", "gauge",
-                         "Largest offset lag of the consumer group across its partitions."};
-constexpr Family kSumLag{"kafka_consumergroup_group_sum_lag", "gauge",
-                         "Sum of the consumer group's offset lag across its partitions."};
-constexpr Family kTopicSumLag{"kafka_consumergroup_group_topic_sum_lag", "gauge",
-                              "Sum of the consumer group's offset lag across the partitions of one topic."};
-constexpr Family kGroupInfo{"kafka_consumergroup_group_info", "gauge",
-                            "Consumer group state and partition assignor; always 1."};
-constexpr Family kMembers{"kafka_consumergroup_group_members", "gauge", "Number of members in the consumer group."};
-
-bool has_lag(const ClusterStatus& c) { return c.lag != nullptr; }
-
-void member_labels(Writer& w, const ClusterStatus& c, const lag::PartitionLag& p) {
-  if (!c.member_labels) return;
-  w.label("member_host", p.member_host).label("consumer_id", p.consumer_id).label("client_id", p.client_id);
-}
 
 }  // namespace
 
@@ -179,146 +93,18 @@ void append_double(std::string& out, double v) {
   }
 }
 
-std::string render_prometheus(const std::vector<ClusterStatus>& clusters) {
+std::string render_prometheus(const std::vector<collect::ClusterStatus>& clusters) {
   size_t estimate = 4096;
   for (const auto& c : clusters) {
-    if (c.lag) estimate += 160 * (c.lag->partitions.size() * 2 + c.lag->partition_lags.size() * 2 +
-                                  c.lag->topic_lags.size() + c.lag->groups.size() * 4);
+    if (c.lag) {
+      estimate += 160 * (c.lag->partitions.size() * 3 + c.lag->partition_lags.size() * 7 +
+                         c.lag->topic_lags.size() + c.lag->groups.size() * 5);
+    }
   }
   std::string out;
   out.reserve(estimate);
-  Writer w(out);
-
-  w.header(kUp);
-  out += "kafka_lag_exporter_up 1\n";
-  for (const auto& c : clusters) w.begin(kUp, c).value(int64_t{c.up ? 1 : 0});
-
-  w.header(kLastUpdate);
-  for (const auto& c : clusters) {
-    if (c.last_success_unix_seconds > 0) w.begin(kLastUpdate, c).value(c.last_success_unix_seconds);
-  }
-  w.header(kCycleDuration);
-  for (const auto& c : clusters) {
-    if (c.first_cycle_done) w.begin(kCycleDuration, c).value(c.last_cycle_seconds);
-  }
-  w.header(kCycles);
-  for (const auto& c : clusters) w.begin(kCycles, c).value(static_cast<int64_t>(c.cycles));
-  w.header(kFailedCycles);
-  for (const auto& c : clusters) w.begin(kFailedCycles, c).value(static_cast<int64_t>(c.failed_cycles));
-  w.header(kStale);
-  for (const auto& c : clusters) w.begin(kStale, c).value(int64_t{c.stale ? 1 : 0});
-  w.header(kDataLossPartitions);
-  for (const auto& c : clusters) {
-    if (has_lag(c)) w.begin(kDataLossPartitions, c).value(c.lag->data_loss_partitions);
-  }
-  w.header(kCompactionPartitions);
-  for (const auto& c : clusters) {
-    if (has_lag(c) && c.sampling_enabled) w.begin(kCompactionPartitions, c).value(c.lag->compaction_partitions);
-  }
-  auto sampling_counter = [&](const Family& f, uint64_t ClusterStatus::*field) {
-    w.header(f);
-    for (const auto& c : clusters) {
-      if (c.sampling_enabled) w.begin(f, c).value(static_cast<int64_t>(c.*field));
-    }
-  };
-  sampling_counter(kTsReads, &ClusterStatus::timestamp_reads_total);
-  sampling_counter(kTsHits, &ClusterStatus::timestamp_cache_hits_total);
-  sampling_counter(kTsTimeouts, &ClusterStatus::timestamp_timeouts_total);
-  sampling_counter(kTsBytes, &ClusterStatus::timestamp_fetch_bytes_total);
-  w.header(kTsDuration);
-  for (const auto& c : clusters) {
-    if (has_lag(c) && c.sampling_enabled) {
-      w.begin(kTsDuration, c).value(std::chrono::duration<double>(c.last_sampling.duration).count());
-    }
-  }
-  w.header(kPollTime);
-  for (const auto& c : clusters) {
-    if (!has_lag(c)) continue;
-    const auto& t = c.timings;
-    w.begin(kPollTime, c).value(static_cast<int64_t>((t.committed_offsets + t.metadata + t.watermarks).count()));
-  }
-
-  auto partition_family = [&](const Family& f, auto&& value_of) {
-    w.header(f);
-    for (const auto& c : clusters) {
-      if (!has_lag(c)) continue;
-      for (const auto& p : c.lag->partitions) {
-        if (auto v = value_of(p)) w.begin(f, c).label("topic", p.topic).label("partition", p.partition).value(*v);
-      }
-    }
-  };
-  using OptInt = std::optional<int64_t>;
-  using OptDouble = std::optional<double>;
-  partition_family(kLatest, [](const lag::PartitionOffsets& p) { return OptInt(p.latest); });
-  partition_family(kEarliest, [](const lag::PartitionOffsets& p) { return OptInt(p.earliest); });
-  partition_family(kStable, [](const lag::PartitionOffsets& p) { return p.stable >= 0 ? OptInt(p.stable) : std::nullopt; });
-
-  // Partition-level group families exist only at partition granularity.
-  auto partition_level = [](const ClusterStatus& c) { return has_lag(c) && c.granularity == Granularity::partition; };
-  auto no_extra = [](Writer&, const lag::PartitionLag&) {};
-  auto group_partition_family = [&](const Family& f, auto&& value_of, auto&& extra_labels) {
-    w.header(f);
-    for (const auto& c : clusters) {
-      if (!partition_level(c)) continue;
-      for (const auto& p : c.lag->partition_lags) {
-        auto v = value_of(p);
-        if (!v) continue;
-        w.begin(f, c).label("group", p.group).label("topic", p.topic).label("partition", p.partition);
-        member_labels(w, c, p);
-        extra_labels(w, p);
-        w.value(*v);
-      }
-    }
-  };
-  group_partition_family(kGroupOffset, [](const lag::PartitionLag& p) { return OptInt(p.committed); }, no_extra);
-  group_partition_family(kGroupLag, [](const lag::PartitionLag& p) { return OptInt(p.lag); }, no_extra);
-  group_partition_family(
-      kLagSeconds, [](const lag::PartitionLag& p) { return p.has_lag_seconds ? OptDouble(p.lag_seconds) : std::nullopt; },
-      [](Writer& w, const lag::PartitionLag& p) {
-        w.label("compaction_detected", p.compaction_detected ? "true" : "false")
-            .label("data_loss_detected", p.data_loss ? "true" : "false");
-      });
-  group_partition_family(
-      kStableLag, [](const lag::PartitionLag& p) { return p.stable_lag >= 0 ? OptInt(p.stable_lag) : std::nullopt; },
-      no_extra);
-  group_partition_family(kMessagesLost, [](const lag::PartitionLag& p) { return OptInt(p.messages_lost); }, no_extra);
-  group_partition_family(kRetentionMargin, [](const lag::PartitionLag& p) { return OptInt(p.retention_margin); },
-                         no_extra);
-  group_partition_family(kRetentionRatio, [](const lag::PartitionLag& p) { return OptDouble(p.lag_retention_ratio); },
-                         no_extra);
-
-  auto group_family = [&](const Family& f, auto&& value_of) {
-    w.header(f);
-    for (const auto& c : clusters) {
-      if (!has_lag(c)) continue;
-      for (const auto& g : c.lag->groups) {
-        if (auto v = value_of(g)) w.begin(f, c).label("group", g.group).value(*v);
-      }
-    }
-  };
-  group_family(kMaxLag, [](const lag::GroupLag& g) { return g.has_lag ? OptInt(g.max_lag) : std::nullopt; });
-  group_family(kMaxLagSeconds,
-               [](const lag::GroupLag& g) { return g.has_lag_seconds ? OptDouble(g.max_lag_seconds) : std::nullopt; });
-  group_family(kSumLag, [](const lag::GroupLag& g) { return g.has_lag ? OptInt(g.sum_lag) : std::nullopt; });
-  w.header(kTopicSumLag);
-  for (const auto& c : clusters) {
-    if (!has_lag(c)) continue;
-    for (const auto& t : c.lag->topic_lags) w.begin(kTopicSumLag, c).label("group", t.group).label("topic", t.topic).value(t.sum_lag);
-  }
-  w.header(kGroupInfo);
-  for (const auto& c : clusters) {
-    if (!has_lag(c)) continue;
-    for (const auto& g : c.lag->groups) {
-      w.begin(kGroupInfo, c).label("group", g.group).label("state", g.state).label("assignor", g.assignor).value(int64_t{1});
-    }
-  }
-  w.header(kMembers);
-  for (const auto& c : clusters) {
-    if (!has_lag(c)) continue;
-    for (const auto& g : c.lag->groups) {
-      if (g.described) w.begin(kMembers, c).label("group", g.group).value(g.members);
-    }
-  }
+  TextSink sink(out);
+  emit_metrics(clusters, sink);
   return out;
 }
 

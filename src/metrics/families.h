@@ -1,0 +1,40 @@
+// Every metric family the exporter serves, walked once per consumer: the
+// Prometheus text renderer and (later) the OTLP encoder are SeriesSinks over
+// the same walk, so both carry the same names, labels and values.
+// Pure: no clock, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "collect/status.h"
+
+namespace klag::metrics {
+
+enum class MetricType { gauge, counter };
+
+struct Family {
+  const char* name;
+  MetricType type;
+  const char* help;
+};
+
+// Receives families in order; within a family, series one at a time:
+// begin_series(), its labels in order, then exactly one value().
+class SeriesSink {
+ public:
+  virtual ~SeriesSink() = default;
+  virtual void family(const Family& f) = 0;
+  virtual void begin_series() = 0;
+  virtual void label(std::string_view name, std::string_view value) = 0;
+  virtual void label(std::string_view name, int64_t value) = 0;
+  virtual void value(int64_t v) = 0;
+  virtual void value(double v) = 0;
+};
+
+// Emits every family (with no series when there is nothing to report),
+// clusters in the given order.
+void emit_metrics(const std::vector<collect::ClusterStatus>& clusters, SeriesSink& sink);
+
+}  // namespace klag::metrics
