@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# A Python virtualenv with the official OpenTelemetry protobuf definitions,
+# used only by the tests to decode what the exporter sends. Cached outside
+# git; idempotent. Prints the interpreter's path.
+set -euo pipefail
+VENV="${KLAG_CACHE_DIR:-$HOME/.cache/klag-exporter}/otlp-venv"
+MARKER="$VENV/.klag-otlp-1"
+if [ ! -f "$MARKER" ]; then
+  rm -rf "$VENV"
+  python3 -m venv "$VENV" >&2
+  "$VENV/bin/pip" install -q --disable-pip-version-check opentelemetry-proto==1.45.2 >&2
+  touch "$MARKER"
+fi
+echo "$VENV/bin/python"
