@@ -30,10 +30,21 @@ struct TimestampSampling {
   Duration fetch_timeout{std::chrono::seconds(5)};
 };
 
+// [exporter.otel]. Settings the file leaves unset come from the standard
+// OTEL_EXPORTER_OTLP_* environment variables (the _METRICS_ variant first),
+// then from these defaults.
 struct Otel {
   bool enabled = false;
   std::string endpoint = "http://localhost:4317";
   Duration export_interval{std::chrono::seconds(60)};
+  std::string protocol = "grpc";  // "grpc" or "http/protobuf"
+  std::vector<std::pair<std::string, std::string>> headers;
+  Duration timeout{std::chrono::seconds(10)};
+  // Plaintext. Defaults to true for http:// endpoints, false for https://.
+  bool insecure = true;
+  std::string ca_file;    // PEM bundle to verify the receiver; empty: system CAs
+  std::string cert_file;  // client certificate (mutual TLS), with key_file
+  std::string key_file;
 };
 
 // [exporter.leadership]: parsed so reference config files load; HA itself is
@@ -120,6 +131,11 @@ std::expected<Duration, std::string> parse_duration(std::string_view text);
 // default is an error naming VAR. "$$" is a literal '$'.
 std::expected<std::string, std::string> substitute_env(std::string_view text,
                                                        const EnvLookup& env);
+
+// Parses the OpenTelemetry "k1=v1,k2=v2" list format (OTEL_RESOURCE_ATTRIBUTES,
+// OTEL_EXPORTER_OTLP_HEADERS): pairs trimmed and percent-decoded; pairs
+// without '=' or with an empty key are skipped.
+std::vector<std::pair<std::string, std::string>> parse_key_value_list(std::string_view text);
 
 // Prometheus label name rule: [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__".
 bool is_valid_label_name(std::string_view name);

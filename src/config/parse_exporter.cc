@@ -2,7 +2,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <charconv>
 #include <cstdint>
+#include <optional>
 #include <limits>
 
 #include "config/reader.h"
@@ -27,15 +29,95 @@ void parse_timestamp_sampling(Context& ctx, const toml::table& table, std::strin
   r.read_duration("fetch_timeout", out.fetch_timeout);
 }
 
-void parse_otel(Context& ctx, const toml::table& table, std::string path, Otel& out) {
-  TableReader r(ctx, table, std::move(path));
-  r.reject_unknown({"enabled", "endpoint", "export_interval"});
+void read_headers(Context& ctx, const toml::table& table, const std::string& path,
+                  std::vector<std::pair<std::string, std::string>>& out) {
+  for (const auto& [key, node] : entries_in_file_order(table)) {
+    const std::string key_path = join_key(path, key->str());
+    const auto* text = node->as_string();
+    if (text == nullptr) {
+      return ctx.fail(key_path, line_of(*node), "expected a string, got " + std::string(type_name(*node)));
+    }
+    auto value = ctx.substitute(text->get(), key_path, line_of(*node));
+    if (!value) return;
+    out.emplace_back(std::string(key->str()), std::move(*value));
+  }
+}
+
+// The signal-specific variable wins over the general one.
+std::optional<std::string> otlp_env(const Context& ctx, const std::string& suffix) {
+  if (auto v = ctx.env("OTEL_EXPORTER_OTLP_METRICS_" + suffix)) return v;
+  return ctx.env("OTEL_EXPORTER_OTLP_" + suffix);
+}
+
+bool valid_protocol(const std::string& p) { return p == "grpc" || p == "http/protobuf"; }
+
+void parse_otel(Context& ctx, const toml::table* table, std::string path, Otel& out) {
+  static const toml::table kEmpty;
+  TableReader r(ctx, table ? *table : kEmpty, path);
+  r.reject_unknown({"enabled", "endpoint", "export_interval", "protocol", "headers", "timeout", "insecure",
+                    "ca_file", "cert_file", "key_file"});
   r.read_bool("enabled", out.enabled);
-  r.read_string("endpoint", out.endpoint);
   r.read_duration("export_interval", out.export_interval);
-  if (!ctx.failed() && out.enabled) {
-    ctx.fail(r.path("enabled"), r.line("enabled"),
-             "OTLP export is not implemented yet in this version");
+
+  // File first, then OTEL_EXPORTER_OTLP_*, then the defaults.
+  auto text_setting = [&](std::string_view key, const std::string& env_suffix, std::string& field) {
+    if (r.has(key)) {
+      r.read_string(key, field);
+    } else if (auto v = otlp_env(ctx, env_suffix)) {
+      field = *v;
+    }
+  };
+  text_setting("endpoint", "ENDPOINT", out.endpoint);
+  text_setting("protocol", "PROTOCOL", out.protocol);
+  text_setting("ca_file", "CERTIFICATE", out.ca_file);
+  text_setting("cert_file", "CLIENT_CERTIFICATE", out.cert_file);
+  text_setting("key_file", "CLIENT_KEY", out.key_file);
+  if (ctx.failed()) return;
+  // Values from the environment are only checked when export is on: OTEL_*
+  // variables meant for other programs must not stop a disabled exporter.
+  const bool check_env = out.enabled;
+  if (!valid_protocol(out.protocol) && (r.has("protocol") || check_env)) {
+    return ctx.fail(r.has("protocol") ? r.path("protocol") : "env OTEL_EXPORTER_OTLP_PROTOCOL", r.line("protocol"),
+                    "must be \"grpc\" or \"http/protobuf\", got " + quote(out.protocol));
+  }
+  if (!out.endpoint.starts_with("http://") && !out.endpoint.starts_with("https://") &&
+      (r.has("endpoint") || check_env)) {
+    return ctx.fail(r.has("endpoint") ? r.path("endpoint") : "env OTEL_EXPORTER_OTLP_ENDPOINT", r.line("endpoint"),
+                    "must start with http:// or https://, got " + quote(out.endpoint));
+  }
+
+  if (r.has("timeout")) {
+    r.read_duration("timeout", out.timeout);
+  } else if (auto v = otlp_env(ctx, "TIMEOUT")) {
+    // The specification gives this variable in milliseconds.
+    int64_t ms = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), ms);
+    if (ec != std::errc() || end != v->data() + v->size() || ms <= 0) {
+      if (!check_env) return;
+      return ctx.fail("env OTEL_EXPORTER_OTLP_TIMEOUT", 0, "must be a positive number of milliseconds, got " + quote(*v));
+    }
+    out.timeout = Duration(ms);
+  }
+
+  out.insecure = out.endpoint.starts_with("http://");
+  if (r.has("insecure")) {
+    r.read_bool("insecure", out.insecure);
+  } else if (auto v = otlp_env(ctx, "INSECURE")) {
+    out.insecure = *v == "true" || *v == "TRUE" || *v == "1";
+  }
+
+  if (const toml::table* headers = r.read_table("headers")) {
+    read_headers(ctx, *headers, r.path("headers"), out.headers);
+  } else if (auto v = otlp_env(ctx, "HEADERS")) {
+    out.headers = parse_key_value_list(*v);
+  }
+  if (ctx.failed()) return;
+  if (out.cert_file.empty() != out.key_file.empty()) {
+    return ctx.fail(r.path(out.cert_file.empty() ? "cert_file" : "key_file"), r.line(),
+                    "cert_file and key_file must be set together (mutual TLS)");
+  }
+  if (out.enabled) {
+    ctx.fail(r.path("enabled"), r.line("enabled"), "OTLP export is not implemented yet in this version");
   }
 }
 
@@ -96,9 +178,8 @@ void parse_exporter(Context& ctx, const toml::table& table, Exporter& out) {
   if (const toml::table* sub = r.read_table("timestamp_sampling")) {
     parse_timestamp_sampling(ctx, *sub, r.path("timestamp_sampling"), out.timestamp_sampling);
   }
-  if (const toml::table* sub = r.read_table("otel")) {
-    parse_otel(ctx, *sub, r.path("otel"), out.otel);
-  }
+  // Parsed even when the table is absent: OTEL_EXPORTER_OTLP_* still apply.
+  parse_otel(ctx, r.read_table("otel"), r.path("otel"), out.otel);
   if (const toml::table* sub = r.read_table("leadership")) {
     parse_leadership(ctx, *sub, r.path("leadership"), out.leadership);
   }

@@ -31,6 +31,8 @@ class Context {
 
   // ${VAR} substitution of one string value; records an error at key/line.
   std::optional<std::string> substitute(std::string_view text, const std::string& key, int line);
+  // A variable of the process environment (for OTEL_* fallbacks).
+  std::optional<std::string> env(const std::string& name) const { return env_(name); }
 
  private:
   const EnvLookup& env_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "config/config.h"
 #include "metrics/families.h"
 
 namespace klag::otlp {
@@ -60,32 +61,6 @@ class OtlpSink final : public metrics::SeriesSink {
   bool counter_ = false;
 };
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 ExportRequest encode_metrics(const std::vector<collect::ClusterStatus>& clusters, const Attributes& resource,
@@ -117,20 +92,12 @@ Attributes resource_attributes(std::string_view version, std::string_view instan
   Attributes out = {{"service.name", "klag-exporter"},
                     {"service.version", std::string(version)},
                     {"service.instance.id", std::string(instance_id)}};
-  while (!otel_resource_attributes.empty()) {
-    const size_t comma = otel_resource_attributes.find(',');
-    std::string_view pair = otel_resource_attributes.substr(0, comma);
-    otel_resource_attributes = comma == std::string_view::npos ? "" : otel_resource_attributes.substr(comma + 1);
-    const size_t eq = pair.find('=');
-    if (eq == std::string_view::npos) continue;
-    const std::string key = percent_decode(trim(pair.substr(0, eq)));
-    if (key.empty()) continue;
-    std::string value = percent_decode(trim(pair.substr(eq + 1)));
+  for (auto& [key, value] : config::parse_key_value_list(otel_resource_attributes)) {
     auto it = std::find_if(out.begin(), out.end(), [&](const auto& kv) { return kv.first == key; });
     if (it != out.end()) {
       it->second = std::move(value);
     } else {
-      out.emplace_back(key, std::move(value));
+      out.emplace_back(std::move(key), std::move(value));
     }
   }
   return out;
