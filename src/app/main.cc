@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -16,6 +18,7 @@
 #include "http/routes.h"
 #include "http/server.h"
 #include "metrics/snapshot.h"
+#include "otlp/exporter.h"
 
 namespace {
 
@@ -41,6 +44,20 @@ int run(const klag::config::Config& cfg, const sigset_t& signals) {
   }
   spdlog::info("serving http://{}:{}/metrics", cfg.exporter.http_host, server.port());
 
+  std::unique_ptr<klag::otlp::Exporter> otlp;
+  if (cfg.exporter.otel.enabled) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    const char* extra = std::getenv("OTEL_RESOURCE_ATTRIBUTES");
+    otlp = std::make_unique<klag::otlp::Exporter>(
+        cfg.exporter.otel, store,
+        klag::otlp::resource_attributes(KLAG_VERSION, std::string(host) + ":" + std::to_string(getpid()),
+                                        extra ? extra : ""));
+    otlp->start();
+    spdlog::info("exporting OTLP ({}) to {} every {}ms", cfg.exporter.otel.protocol, cfg.exporter.otel.endpoint,
+                 cfg.exporter.otel.export_interval.count());
+  }
+
   std::vector<std::unique_ptr<klag::collect::ClusterLoop>> loops;
   for (const auto& c : cfg.clusters) {
     // Patterns were validated when the config loaded.
@@ -62,6 +79,7 @@ int run(const klag::config::Config& cfg, const sigset_t& signals) {
   sigwait(&signals, &sig);
   spdlog::info("received signal {}, shutting down", sig);
   for (auto& l : loops) l->request_stop();
+  if (otlp) otlp->stop();  // aborts a transfer in flight
   server.stop();
   const auto give_up = std::chrono::steady_clock::now() + kShutdownGrace;
   for (auto& l : loops) {

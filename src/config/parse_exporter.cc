@@ -116,8 +116,10 @@ void parse_otel(Context& ctx, const toml::table* table, std::string path, Otel& 
     return ctx.fail(r.path(out.cert_file.empty() ? "cert_file" : "key_file"), r.line(),
                     "cert_file and key_file must be set together (mutual TLS)");
   }
-  if (out.enabled) {
-    ctx.fail(r.path("enabled"), r.line("enabled"), "OTLP export is not implemented yet in this version");
+  if (out.enabled && out.protocol == "grpc") {
+    ctx.fail(r.has("protocol") ? r.path("protocol") : r.path("enabled"),
+             r.has("protocol") ? r.line("protocol") : r.line("enabled"),
+             "the gRPC transport is not implemented yet in this version; set protocol = \"http/protobuf\"");
   }
 }
 

@@ -104,6 +104,8 @@ constexpr Family kTopicSumLag{"kafka_consumergroup_group_topic_sum_lag", MetricT
                               "Sum of the consumer group's offset lag across the partitions of one topic."};
 constexpr Family kGroupInfo{"kafka_consumergroup_group_info", MetricType::gauge,
                             "Consumer group state and partition assignor; always 1."};
+constexpr Family kOtlpExports{"kafka_lag_exporter_otlp_exports_total", MetricType::counter,
+                              "OTLP export batches by outcome: success, failure (given up), dropped (replaced by a newer batch)."};
 constexpr Family kMembers{"kafka_consumergroup_group_members", MetricType::gauge, "Number of members in the consumer group."};
 
 bool has_lag(const ClusterStatus& c) { return c.lag != nullptr; }
@@ -115,7 +117,7 @@ void member_labels(Writer& w, const ClusterStatus& c, const lag::PartitionLag& p
 
 }  // namespace
 
-void emit_metrics(const std::vector<ClusterStatus>& clusters, SeriesSink& sink) {
+void emit_metrics(const std::vector<ClusterStatus>& clusters, SeriesSink& sink, const ExporterStats& stats) {
   Writer w(sink);
 
   w.header(kUp);
@@ -248,6 +250,15 @@ void emit_metrics(const std::vector<ClusterStatus>& clusters, SeriesSink& sink) 
     if (!has_lag(c)) continue;
     for (const auto& g : c.lag->groups) {
       if (g.described) w.begin(kMembers, c).label("group", g.group).value(g.members);
+    }
+  }
+  if (stats.otlp_enabled) {
+    sink.family(kOtlpExports);
+    for (const auto& [result, n] : {std::pair{"success", stats.otlp_success}, std::pair{"failure", stats.otlp_failure},
+                                    std::pair{"dropped", stats.otlp_dropped}}) {
+      sink.begin_series();
+      sink.label("result", result);
+      sink.value(static_cast<int64_t>(n));
     }
   }
 }

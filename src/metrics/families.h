@@ -33,8 +33,17 @@ class SeriesSink {
   virtual void value(double v) = 0;
 };
 
+// The exporter's own figures that belong to no cluster.
+struct ExporterStats {
+  bool otlp_enabled = false;
+  uint64_t otlp_success = 0;  // batches the receiver accepted
+  uint64_t otlp_failure = 0;  // batches given up on (non-retryable error, or retries exhausted)
+  uint64_t otlp_dropped = 0;  // batches replaced by a newer one before they could be sent
+};
+
 // Emits every family (with no series when there is nothing to report),
 // clusters in the given order.
-void emit_metrics(const std::vector<collect::ClusterStatus>& clusters, SeriesSink& sink);
+void emit_metrics(const std::vector<collect::ClusterStatus>& clusters, SeriesSink& sink,
+                  const ExporterStats& stats = {});
 
 }  // namespace klag::metrics

@@ -94,6 +94,10 @@ void append_double(std::string& out, double v) {
 }
 
 std::string render_prometheus(const std::vector<collect::ClusterStatus>& clusters) {
+  return render_prometheus(clusters, ExporterStats{});
+}
+
+std::string render_prometheus(const std::vector<collect::ClusterStatus>& clusters, const ExporterStats& stats) {
   size_t estimate = 4096;
   for (const auto& c : clusters) {
     if (c.lag) {
@@ -104,7 +108,7 @@ std::string render_prometheus(const std::vector<collect::ClusterStatus>& cluster
   std::string out;
   out.reserve(estimate);
   TextSink sink(out);
-  emit_metrics(clusters, sink);
+  emit_metrics(clusters, sink, stats);
   return out;
 }
 

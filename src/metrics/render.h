@@ -7,10 +7,12 @@
 #include <vector>
 
 #include "collect/status.h"
+#include "metrics/families.h"
 
 namespace klag::metrics {
 
 // Renders every family, each with HELP and TYPE, clusters in the given order.
+std::string render_prometheus(const std::vector<collect::ClusterStatus>& clusters, const ExporterStats& stats);
 std::string render_prometheus(const std::vector<collect::ClusterStatus>& clusters);
 
 // Label value escaping per the exposition format: \ " and newline.

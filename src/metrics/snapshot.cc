@@ -8,8 +8,11 @@
 
 namespace klag::metrics {
 
-Snapshot::Snapshot(std::string metrics_text, std::string index_html, bool ready, std::string not_ready_reason)
-    : text_(std::make_shared<const std::string>(std::move(metrics_text))),
+Snapshot::Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, std::string metrics_text,
+                   std::string index_html, bool ready, std::string not_ready_reason)
+    : clusters_(std::move(clusters)),
+      stats_(stats),
+      text_(std::make_shared<const std::string>(std::move(metrics_text))),
       html_(std::make_shared<const std::string>(std::move(index_html))),
       ready_(ready),
       not_ready_reason_(std::move(not_ready_reason)) {}
@@ -50,6 +53,14 @@ std::string SnapshotStore::stalled_cluster(std::chrono::steady_clock::time_point
   return {};
 }
 
+void SnapshotStore::set_exporter_stats(const ExporterStats& stats) {
+  std::lock_guard lock(publish_mu_);
+  stats_ = stats;
+  auto snap = build();
+  std::lock_guard swap(current_mu_);
+  current_ = std::move(snap);
+}
+
 std::shared_ptr<const Snapshot> SnapshotStore::current() const {
   std::lock_guard lock(current_mu_);
   return current_;
@@ -60,7 +71,8 @@ std::shared_ptr<const Snapshot> SnapshotStore::build() const {
   for (const auto& c : clusters_) {
     if (!c.first_cycle_done) waiting += (waiting.empty() ? "" : ", ") + c.name;
   }
-  return std::make_shared<const Snapshot>(render_prometheus(clusters_), render_index_html(clusters_), waiting.empty(),
+  return std::make_shared<const Snapshot>(clusters_, stats_, render_prometheus(clusters_, stats_),
+                                          render_index_html(clusters_), waiting.empty(),
                                           waiting.empty() ? "" : "first cycle not finished for: " + waiting);
 }
 

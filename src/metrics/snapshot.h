@@ -14,12 +14,14 @@
 #include <vector>
 
 #include "collect/status.h"
+#include "metrics/families.h"
 
 namespace klag::metrics {
 
 class Snapshot {
  public:
-  Snapshot(std::string metrics_text, std::string index_html, bool ready, std::string not_ready_reason);
+  Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, std::string metrics_text,
+           std::string index_html, bool ready, std::string not_ready_reason);
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
   Snapshot(Snapshot&&) = delete;
@@ -31,8 +33,13 @@ class Snapshot {
   // Every cluster finished its first cycle (successful or not).
   bool ready() const { return ready_; }
   const std::string& not_ready_reason() const { return not_ready_reason_; }
+  // The data the text was rendered from, for other encodings (OTLP).
+  const std::vector<collect::ClusterStatus>& clusters() const { return clusters_; }
+  const ExporterStats& stats() const { return stats_; }
 
  private:
+  std::vector<collect::ClusterStatus> clusters_;
+  ExporterStats stats_;
   std::shared_ptr<const std::string> text_;
   std::shared_ptr<const std::string> html_;
   bool ready_;
@@ -56,6 +63,8 @@ class SnapshotStore {
   void publish(const collect::ClusterStatus& status,
                std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   std::shared_ptr<const Snapshot> current() const;
+  // Replaces the exporter's own figures (OTLP counters) and republishes.
+  void set_exporter_stats(const ExporterStats& stats);
 
   // Liveness: the name of a cluster whose loop has not published for longer
   // than `limit` (counted from construction before its first publication),
@@ -67,6 +76,7 @@ class SnapshotStore {
 
   std::mutex publish_mu_;  // serialises publishers; readers never take it
   std::vector<collect::ClusterStatus> clusters_;
+  ExporterStats stats_;
   mutable std::mutex current_mu_;  // guards the pointer and last_publish_
   std::shared_ptr<const Snapshot> current_;
   struct Heartbeat {

@@ -64,7 +64,7 @@ class OtlpSink final : public metrics::SeriesSink {
 }  // namespace
 
 ExportRequest encode_metrics(const std::vector<collect::ClusterStatus>& clusters, const Attributes& resource,
-                             const EncodeTimes& times) {
+                             const EncodeTimes& times, const metrics::ExporterStats& stats) {
   ExportRequest req;
   auto* rm = req.add_resource_metrics();
   for (const auto& [k, v] : resource) {
@@ -75,7 +75,7 @@ ExportRequest encode_metrics(const std::vector<collect::ClusterStatus>& clusters
   auto* scope = rm->add_scope_metrics();
   scope->mutable_scope()->set_name("klag-exporter");
   OtlpSink sink(*scope, times);
-  metrics::emit_metrics(clusters, sink);
+  metrics::emit_metrics(clusters, sink, stats);
   // Families with no series this cycle are not sent: an OTLP metric without
   // data points carries nothing.
   auto* ms = scope->mutable_metrics();

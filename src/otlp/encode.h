@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "collect/status.h"
+#include "metrics/families.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 
 namespace klag::otlp {
@@ -25,7 +26,7 @@ struct EncodeTimes {
 };
 
 ExportRequest encode_metrics(const std::vector<collect::ClusterStatus>& clusters, const Attributes& resource,
-                             const EncodeTimes& times);
+                             const EncodeTimes& times, const metrics::ExporterStats& stats = {});
 
 // service.name, service.version and service.instance.id, then the pairs of
 // OTEL_RESOURCE_ATTRIBUTES ("k1=v1,k2=v2", values percent-decoded), which

@@ -164,11 +164,6 @@ TEST(ParseErrors, LeadershipValidation) {
                "exporter.leadership.grace_period_secs", 2, "got -5");
 }
 
-TEST(ParseErrors, OtelEnabledIsNotImplemented) {
-  expect_error(parse_failure(with_cluster("[exporter.otel]\nenabled = true\n")),
-               "exporter.otel.enabled", 2, "OTLP export is not implemented yet in this version");
-}
-
 TEST(ParseErrors, EnvErrorsInExporterStrings) {
   expect_error(parse_failure(with_cluster("[exporter]\npoll_interval = \"${POLL}\"\n")),
                "exporter.poll_interval", 2, "environment variable POLL is not set");

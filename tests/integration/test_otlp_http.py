@@ -1,0 +1,118 @@
+"""OTLP over HTTP/protobuf against a real receiver that decodes with the
+official opentelemetry-proto definitions: what arrives equals a /metrics
+scrape of the same snapshot, a receiver that is unavailable and comes back
+gets data, and a dead receiver never blocks collection. Run with the venv
+interpreter from scripts/otlp-venv.sh."""
+
+import os
+import time
+import unittest
+
+from klag_harness import Broker, Exporter, free_port, parse_metrics, select, value, wait_until
+from otlp_receiver import Receiver, flatten
+
+OTLP_COUNTER = "kafka_lag_exporter_otlp_exports_total"
+
+
+class OtlpHttpTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.broker = Broker()
+        cls.broker.create_topic("ot", 2)
+        cls.broker.produce("ot", 20)
+        cls.broker.commit("ot-group", [("ot", 0, 5), ("ot", 1, 20)])
+        cls.receiver = Receiver()
+        cls.receiver.unavailable = 2  # the first two exports get 503
+        os.environ["KLAG_TEST_OTLP_TOKEN"] = "t0ken"
+        os.environ["OTEL_RESOURCE_ATTRIBUTES"] = "deployment.environment=it"
+        # A long poll interval keeps one snapshot for the whole test, so the
+        # export and the scrape can be compared value by value.
+        cls.exporter = Exporter(f"""
+[exporter]
+poll_interval = "120s"
+http_port = @HTTP_PORT@
+http_host = "127.0.0.1"
+
+[exporter.otel]
+enabled = true
+protocol = "http/protobuf"
+endpoint = "http://127.0.0.1:{cls.receiver.port}"
+export_interval = "1s"
+timeout = "2s"
+[exporter.otel.headers]
+x-test-token = "${{KLAG_TEST_OTLP_TOKEN}}"
+
+[[clusters]]
+name = "ot"
+bootstrap_servers = "{cls.broker.bootstrap}"
+""")
+        wait_until(lambda: select(cls.exporter.metrics(), "kafka_consumergroup_group_lag", group="ot-group"), 60,
+                   "first cycle")
+        n = cls.receiver.count()
+        wait_until(lambda: cls.receiver.count() >= n + 1, 30, "an export after the first cycle")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.exporter.stop()
+        cls.receiver.stop()
+        cls.broker.purge()
+
+    def test_export_equals_the_scrape_of_the_same_snapshot(self):
+        series, kinds, _ = flatten(self.receiver.last())
+        scraped = parse_metrics(self.exporter.metrics_text())
+        # The OTLP outcome counter moves with every export; all else is one snapshot.
+        drop = lambda d: {k: v for k, v in d.items() if k[0] != OTLP_COUNTER}  # noqa: E731
+        self.assertEqual(drop(series), drop(scraped))
+        self.assertEqual(value(scraped, "kafka_consumergroup_group_lag", group="ot-group", partition=0), 15)
+        self.assertEqual(kinds["kafka_lag_exporter_cycles_total"], "sum")
+        self.assertEqual(kinds["kafka_consumergroup_group_lag"], "gauge")
+
+    def test_resource_and_headers(self):
+        _, _, resource = flatten(self.receiver.last())
+        self.assertEqual(resource["service.name"], "klag-exporter")
+        self.assertRegex(resource["service.version"], r"^\d+\.\d+\.\d+$")
+        self.assertTrue(resource["service.instance.id"])
+        self.assertEqual(resource["deployment.environment"], "it")
+        self.assertEqual(self.receiver.headers[-1].get("x-test-token"), "t0ken")
+
+    def test_unavailable_receiver_gets_data_when_back(self):
+        self.assertEqual(self.receiver.answered_503, 2)
+        self.assertGreaterEqual(self.receiver.count(), 1)
+        m = self.exporter.metrics()
+        self.assertGreaterEqual(value(m, OTLP_COUNTER, result="success"), 1)
+
+    def test_dead_receiver_never_blocks_collection(self):
+        dead = free_port()  # nothing listens here
+        e = Exporter(f"""
+[exporter]
+poll_interval = "1s"
+http_port = @HTTP_PORT@
+http_host = "127.0.0.1"
+[exporter.otel]
+enabled = true
+protocol = "http/protobuf"
+endpoint = "http://127.0.0.1:{dead}"
+export_interval = "1s"
+timeout = "1s"
+[[clusters]]
+name = "ot"
+bootstrap_servers = "{self.broker.bootstrap}"
+""")
+        try:
+            wait_until(lambda: value(e.metrics(), "kafka_lag_exporter_cycles_total", cluster_name="ot") >= 4, 60,
+                       "cycles to go on")
+            m = e.metrics()
+            self.assertEqual(value(m, "kafka_lag_exporter_up", cluster_name="ot"), 1)
+            self.assertEqual(value(m, OTLP_COUNTER, result="success"), 0)
+            # Refused connections are retryable: each batch is dropped when
+            # the next one is due.
+            self.assertGreaterEqual(value(m, OTLP_COUNTER, result="dropped"), 1)
+            start = time.monotonic()
+            self.assertEqual(e.get("/metrics")[0], 200)
+            self.assertLess(time.monotonic() - start, 1.0)
+        finally:
+            e.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
