@@ -15,7 +15,7 @@ PACKAGES=(
   # local Kafka harness (broker jars come from Maven Central)
   openjdk-17-jre-headless maven
   # end-to-end checks: real Prometheus server and promtool
-  prometheus curl procps python3 python3-venv iproute2
+  prometheus curl procps python3 python3-venv iproute2 openssl
 )
 
 missing=()

@@ -10,7 +10,8 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 
 
 class Receiver:
-    def __init__(self, port=0):
+    def __init__(self, port=0, tls=None):
+        """tls: (cert_file, key_file) to serve HTTPS."""
         self.requests = []       # decoded ExportMetricsServiceRequest objects
         self.headers = []        # request headers, per request
         self.unavailable = 0     # answer 503 to this many requests first
@@ -54,6 +55,11 @@ class Receiver:
             allow_reuse_address = True
 
         self.server = Server(("127.0.0.1", port), Handler)
+        if tls:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

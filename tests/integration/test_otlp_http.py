@@ -5,6 +5,8 @@ gets data, and a dead receiver never blocks collection. Run with the venv
 interpreter from scripts/otlp-venv.sh."""
 
 import os
+import subprocess
+import tempfile
 import time
 import unittest
 
@@ -80,6 +82,50 @@ bootstrap_servers = "{cls.broker.bootstrap}"
         self.assertGreaterEqual(self.receiver.count(), 1)
         m = self.exporter.metrics()
         self.assertGreaterEqual(value(m, OTLP_COUNTER, result="success"), 1)
+
+    def test_tls_with_a_ca_made_in_the_test(self):
+        d = tempfile.mkdtemp(prefix="klag-otlp-tls-")
+        run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True, cwd=d)  # noqa: E731
+        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=klag-test-ca",
+            "-keyout", "ca.key", "-out", "ca.pem")
+        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr")
+        with open(os.path.join(d, "san.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1\n")
+        run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+            "-extfile", "san.ext", "-out", "server.pem")
+        receiver = Receiver(tls=(os.path.join(d, "server.pem"), os.path.join(d, "server.key")))
+        config = lambda ca: f"""
+[exporter]
+poll_interval = "1s"
+http_port = @HTTP_PORT@
+http_host = "127.0.0.1"
+[exporter.otel]
+enabled = true
+protocol = "http/protobuf"
+endpoint = "https://127.0.0.1:{receiver.port}"
+export_interval = "1s"
+timeout = "2s"
+{ca}
+[[clusters]]
+name = "ot"
+bootstrap_servers = "{self.broker.bootstrap}"
+"""  # noqa: E731
+        try:
+            # Without our CA the receiver's certificate is not trusted.
+            untrusted = Exporter(config(""))
+            try:
+                wait_until(lambda: value(untrusted.metrics(), OTLP_COUNTER, result="dropped") >= 1, 30, "a dropped batch")
+                self.assertEqual(receiver.count(), 0)
+            finally:
+                untrusted.stop()
+            trusted = Exporter(config(f'ca_file = "{os.path.join(d, "ca.pem")}"'))
+            try:
+                wait_until(lambda: receiver.count() >= 1, 30, "an export over TLS")
+                self.assertGreaterEqual(value(trusted.metrics(), OTLP_COUNTER, result="success"), 1)
+            finally:
+                trusted.stop()
+        finally:
+            receiver.stop()
 
     def test_dead_receiver_never_blocks_collection(self):
         dead = free_port()  # nothing listens here
