@@ -11,7 +11,7 @@ PACKAGES=(
   librdkafka-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libre2-dev nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  protobuf-compiler libprotobuf-dev libcurl4-openssl-dev
+  protobuf-compiler libprotobuf-dev libcurl4-openssl-dev libgrpc++-dev protobuf-compiler-grpc
   # local Kafka harness (broker jars come from Maven Central)
   openjdk-17-jre-headless maven
   # end-to-end checks: real Prometheus server and promtool

@@ -116,11 +116,6 @@ void parse_otel(Context& ctx, const toml::table* table, std::string path, Otel& 
     return ctx.fail(r.path(out.cert_file.empty() ? "cert_file" : "key_file"), r.line(),
                     "cert_file and key_file must be set together (mutual TLS)");
   }
-  if (out.enabled && out.protocol == "grpc") {
-    ctx.fail(r.has("protocol") ? r.path("protocol") : r.path("enabled"),
-             r.has("protocol") ? r.line("protocol") : r.line("enabled"),
-             "the gRPC transport is not implemented yet in this version; set protocol = \"http/protobuf\"");
-  }
 }
 
 void parse_leadership(Context& ctx, const toml::table& table, std::string path, Leadership& out) {

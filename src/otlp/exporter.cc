@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "otlp/http_transport.h"
 
 namespace klag::otlp {
 namespace {
@@ -17,7 +16,11 @@ uint64_t unix_nano_now() {
 }  // namespace
 
 Exporter::Exporter(config::Otel cfg, metrics::SnapshotStore& store, Attributes resource)
-    : cfg_(std::move(cfg)), store_(store), resource_(std::move(resource)), start_unix_nano_(unix_nano_now()) {
+    : cfg_(std::move(cfg)),
+      store_(store),
+      resource_(std::move(resource)),
+      start_unix_nano_(unix_nano_now()),
+      transport_(make_transport(cfg_)) {
   stats_.otlp_enabled = true;
   store_.set_exporter_stats(stats_);
 }
@@ -34,6 +37,7 @@ void Exporter::stop() {
     stop_ = true;
   }
   cv_.notify_all();
+  transport_->cancel();  // aborts a send in flight
   if (thread_.joinable()) thread_.join();
 }
 
@@ -44,7 +48,6 @@ bool Exporter::sleep_until(Clock::time_point until) {
 }
 
 void Exporter::run() {
-  HttpTransport transport(cfg_, &stop_);
   bool healthy = true;
   auto next = Clock::now() + cfg_.export_interval;
   while (sleep_until(next)) {
@@ -52,12 +55,11 @@ void Exporter::run() {
     if (next < Clock::now()) next = Clock::now() + cfg_.export_interval;
 
     const auto snap = store_.current();
-    const std::string body =
-        encode_metrics(snap->clusters(), resource_, {start_unix_nano_, unix_nano_now()}, snap->stats())
-            .SerializeAsString();
+    const ExportRequest request =
+        encode_metrics(snap->clusters(), resource_, {start_unix_nano_, unix_nano_now()}, snap->stats());
     auto backoff = std::chrono::milliseconds(500);
     for (;;) {
-      const SendOutcome out = transport.send(body);
+      const SendOutcome out = transport_->send(request);
       if (out.result == SendResult::success) {
         ++stats_.otlp_success;
         if (!healthy) spdlog::info("OTLP export to {}: working again", cfg_.endpoint);

@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "metrics/snapshot.h"
 #include "otlp/encode.h"
+#include "otlp/transport.h"
 
 namespace klag::otlp {
 
@@ -42,6 +43,7 @@ class Exporter {
   Attributes resource_;
   uint64_t start_unix_nano_;
   metrics::ExporterStats stats_;
+  std::unique_ptr<Transport> transport_;
 
   std::atomic<bool> stop_{false};
   std::mutex mu_;

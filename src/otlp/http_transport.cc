@@ -31,7 +31,7 @@ struct HttpTransport::Impl {
   char error[CURL_ERROR_SIZE] = {};
 };
 
-HttpTransport::HttpTransport(const config::Otel& cfg, const std::atomic<bool>* cancel) : impl_(new Impl) {
+HttpTransport::HttpTransport(const config::Otel& cfg) : impl_(new Impl) {
   static std::once_flag init;
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   impl_->curl = curl_easy_init();
@@ -47,7 +47,7 @@ HttpTransport::HttpTransport(const config::Otel& cfg, const std::atomic<bool>* c
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, impl_->error);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &cancelled_);
   if (!cfg.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, cfg.ca_file.c_str());
   if (!cfg.cert_file.empty()) {
     curl_easy_setopt(c, CURLOPT_SSLCERT, cfg.cert_file.c_str());
@@ -61,7 +61,8 @@ HttpTransport::~HttpTransport() {
   delete impl_;
 }
 
-SendOutcome HttpTransport::send(const std::string& body) {
+SendOutcome HttpTransport::send(const ExportRequest& request) {
+  const std::string body = request.SerializeAsString();
   CURL* c = impl_->curl;
   impl_->error[0] = '\0';
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());

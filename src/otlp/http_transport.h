@@ -8,39 +8,31 @@
 #include <string>
 
 #include "config/config.h"
+#include "otlp/transport.h"
 
 namespace klag::otlp {
-
-enum class SendResult {
-  success,
-  retryable,  // 429, 502, 503, 504, or a transport error (refused, timeout)
-  failed,     // any other answer: retrying the same batch will not help
-};
-
-struct SendOutcome {
-  SendResult result = SendResult::failed;
-  std::string detail;  // "HTTP 503", curl's error text, ...
-};
 
 // The URL to POST to: the endpoint as given when it has a path, else
 // <endpoint>/v1/metrics (the specification's rule for the base endpoint).
 std::string metrics_url(const std::string& endpoint);
 
-class HttpTransport {
+// Retryable: 429, 502, 503, 504 and transport errors (refused, timeout).
+class HttpTransport final : public Transport {
  public:
-  // `cancel` aborts a transfer in flight (shutdown).
-  HttpTransport(const config::Otel& cfg, const std::atomic<bool>* cancel);
-  ~HttpTransport();
+  explicit HttpTransport(const config::Otel& cfg);
+  ~HttpTransport() override;
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;
   HttpTransport(HttpTransport&&) = delete;
   HttpTransport& operator=(HttpTransport&&) = delete;
 
-  SendOutcome send(const std::string& body);
+  SendOutcome send(const ExportRequest& request) override;
+  void cancel() override { cancelled_ = true; }
 
  private:
   struct Impl;
   Impl* impl_;
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace klag::otlp

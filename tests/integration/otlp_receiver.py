@@ -91,3 +91,47 @@ def flatten(req):
             attrs = tuple(sorted((kv.key, kv.value.string_value) for kv in p.attributes))
             series[(m.name, attrs)] = float(p.as_int if p.WhichOneof("value") == "as_int" else p.as_double)
     return series, kinds, resource
+
+
+class GrpcReceiver:
+    """The same, over gRPC (MetricsService/Export) with grpcio; answers
+    UNAVAILABLE to the first `unavailable` calls."""
+
+    def __init__(self):
+        from concurrent import futures
+
+        import grpc
+        from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
+
+        self.requests, self.metadata = [], []
+        self.unavailable = 0
+        self.answered_unavailable = 0
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Servicer(metrics_service_pb2_grpc.MetricsServiceServicer):
+            def Export(self, request, context):
+                with receiver.lock:
+                    if receiver.unavailable > 0:
+                        receiver.unavailable -= 1
+                        receiver.answered_unavailable += 1
+                        context.abort(grpc.StatusCode.UNAVAILABLE, "not yet")
+                    receiver.requests.append(request)
+                    receiver.metadata.append(dict(context.invocation_metadata()))
+                return metrics_service_pb2.ExportMetricsServiceResponse()
+
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(Servicer(), self.server)
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+
+    def stop(self):
+        self.server.stop(0)
+
+    def count(self):
+        with self.lock:
+            return len(self.requests)
+
+    def last(self):
+        with self.lock:
+            return self.requests[-1]

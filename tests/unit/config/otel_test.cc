@@ -82,11 +82,9 @@ TEST(Otel, BadEnvironmentIsIgnoredWhileExportIsOff) {
   EXPECT_FALSE(parse_ok(otel("enabled = false\n"), env).exporter.otel.enabled);
 }
 
-TEST(Otel, GrpcIsStillAnErrorUntilItsTransportExists) {
-  expect_error(parse_failure(otel("enabled = true\n")), "exporter.otel.enabled", 2,
-               "the gRPC transport is not implemented yet");
-  expect_error(parse_failure(otel("enabled = true\nprotocol = \"grpc\"\n")), "exporter.otel.protocol", 3,
-               "set protocol = \"http/protobuf\"");
+TEST(Otel, EitherProtocolCanBeEnabled) {
+  EXPECT_TRUE(parse_ok(otel("enabled = true\n")).exporter.otel.enabled);
+  EXPECT_EQ(parse_ok(otel("enabled = true\n")).exporter.otel.protocol, "grpc");
   EXPECT_TRUE(parse_ok(otel("enabled = true\nprotocol = \"http/protobuf\"\n")).exporter.otel.enabled);
 }
 
