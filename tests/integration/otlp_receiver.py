@@ -93,11 +93,31 @@ def flatten(req):
     return series, kinds, resource
 
 
+def make_test_ca(directory):
+    """A CA and a server certificate for 127.0.0.1 signed by it, made with
+    openssl. Returns (ca_pem, server_pem, server_key) paths."""
+    import os
+    import subprocess
+
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=directory)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=klag-test-ca",
+        "-keyout", "ca.key", "-out", "ca.pem")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr")
+    with open(os.path.join(directory, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+        "-extfile", "san.ext", "-out", "server.pem")
+    return tuple(os.path.join(directory, n) for n in ("ca.pem", "server.pem", "server.key"))
+
+
 class GrpcReceiver:
     """The same, over gRPC (MetricsService/Export) with grpcio; answers
     UNAVAILABLE to the first `unavailable` calls."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        """tls: (cert_file, key_file) to serve TLS."""
         from concurrent import futures
 
         import grpc
@@ -122,7 +142,12 @@ class GrpcReceiver:
 
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
         metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(Servicer(), self.server)
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        if tls:
+            with open(tls[0], "rb") as c, open(tls[1], "rb") as k:
+                creds = grpc.ssl_server_credentials([(k.read(), c.read())])
+            self.port = self.server.add_secure_port("127.0.0.1:0", creds)
+        else:
+            self.port = self.server.add_insecure_port("127.0.0.1:0")
         self.server.start()
 
     def stop(self):

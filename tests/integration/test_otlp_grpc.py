@@ -5,10 +5,11 @@ takes the data, headers arrive as metadata, and a dead receiver never
 blocks collection. Run with the venv interpreter from scripts/otlp-venv.sh."""
 
 import os
+import tempfile
 import unittest
 
 from klag_harness import Broker, Exporter, free_port, parse_metrics, select, value, wait_until
-from otlp_receiver import GrpcReceiver, flatten
+from otlp_receiver import GrpcReceiver, flatten, make_test_ca
 
 OTLP_COUNTER = "kafka_lag_exporter_otlp_exports_total"
 
@@ -67,6 +68,40 @@ bootstrap_servers = "{cls.broker.bootstrap}"
         self.assertEqual(self.receiver.answered_unavailable, 2)
         self.assertEqual(self.receiver.metadata[-1].get("x-tenant"), "blue")
         self.assertGreaterEqual(value(self.exporter.metrics(), OTLP_COUNTER, result="success"), 1)
+
+    def test_tls_with_a_ca_made_in_the_test(self):
+        ca, cert, key = make_test_ca(tempfile.mkdtemp(prefix="klag-otlp-grpc-tls-"))
+        receiver = GrpcReceiver(tls=(cert, key))
+        config = lambda ca_line: f"""
+[exporter]
+poll_interval = "1s"
+http_port = @HTTP_PORT@
+http_host = "127.0.0.1"
+[exporter.otel]
+enabled = true
+endpoint = "https://127.0.0.1:{receiver.port}"
+export_interval = "1s"
+timeout = "2s"
+{ca_line}
+[[clusters]]
+name = "og"
+bootstrap_servers = "{self.broker.bootstrap}"
+"""  # noqa: E731
+        try:
+            untrusted = Exporter(config(""))
+            try:
+                wait_until(lambda: value(untrusted.metrics(), OTLP_COUNTER, result="dropped") >= 1, 30, "a dropped batch")
+                self.assertEqual(receiver.count(), 0)
+            finally:
+                untrusted.stop()
+            trusted = Exporter(config(f'ca_file = "{ca}"'))
+            try:
+                wait_until(lambda: receiver.count() >= 1, 30, "an export over TLS")
+                self.assertGreaterEqual(value(trusted.metrics(), OTLP_COUNTER, result="success"), 1)
+            finally:
+                trusted.stop()
+        finally:
+            receiver.stop()
 
     def test_dead_receiver_never_blocks_collection(self):
         dead = free_port()

@@ -5,13 +5,12 @@ gets data, and a dead receiver never blocks collection. Run with the venv
 interpreter from scripts/otlp-venv.sh."""
 
 import os
-import subprocess
 import tempfile
 import time
 import unittest
 
 from klag_harness import Broker, Exporter, free_port, parse_metrics, select, value, wait_until
-from otlp_receiver import Receiver, flatten
+from otlp_receiver import Receiver, flatten, make_test_ca
 
 OTLP_COUNTER = "kafka_lag_exporter_otlp_exports_total"
 
@@ -84,16 +83,8 @@ bootstrap_servers = "{cls.broker.bootstrap}"
         self.assertGreaterEqual(value(m, OTLP_COUNTER, result="success"), 1)
 
     def test_tls_with_a_ca_made_in_the_test(self):
-        d = tempfile.mkdtemp(prefix="klag-otlp-tls-")
-        run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True, cwd=d)  # noqa: E731
-        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=klag-test-ca",
-            "-keyout", "ca.key", "-out", "ca.pem")
-        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr")
-        with open(os.path.join(d, "san.ext"), "w") as f:
-            f.write("subjectAltName=IP:127.0.0.1\n")
-        run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-            "-extfile", "san.ext", "-out", "server.pem")
-        receiver = Receiver(tls=(os.path.join(d, "server.pem"), os.path.join(d, "server.key")))
+        ca, cert, key = make_test_ca(tempfile.mkdtemp(prefix="klag-otlp-tls-"))
+        receiver = Receiver(tls=(cert, key))
         config = lambda ca: f"""
 [exporter]
 poll_interval = "1s"
@@ -118,7 +109,7 @@ bootstrap_servers = "{self.broker.bootstrap}"
                 self.assertEqual(receiver.count(), 0)
             finally:
                 untrusted.stop()
-            trusted = Exporter(config(f'ca_file = "{os.path.join(d, "ca.pem")}"'))
+            trusted = Exporter(config(f'ca_file = "{ca}"'))
             try:
                 wait_until(lambda: receiver.count() >= 1, 30, "an export over TLS")
                 self.assertGreaterEqual(value(trusted.metrics(), OTLP_COUNTER, result="success"), 1)
