@@ -13,9 +13,9 @@ class Receiver:
     def __init__(self, port=0, tls=None):
         """tls: (cert_file, key_file) to serve HTTPS."""
         self.requests = []       # decoded ExportMetricsServiceRequest objects
-        self.headers = []        # request headers, per request
+        self.headers = []        # request headers (lower-case names), per request
         self.unavailable = 0     # answer 503 to this many requests first
-        self.answered_503 = 0
+        self.refused = 0         # requests answered 503
         self.lock = threading.Lock()
         receiver = self
 
@@ -25,7 +25,7 @@ class Receiver:
                 with receiver.lock:
                     if receiver.unavailable > 0:
                         receiver.unavailable -= 1
-                        receiver.answered_503 += 1
+                        receiver.refused += 1
                         self.send_response(503)
                         self.send_header("Content-Length", "0")
                         self.end_headers()
@@ -39,7 +39,7 @@ class Receiver:
                 req.ParseFromString(body)
                 with receiver.lock:
                     receiver.requests.append(req)
-                    receiver.headers.append(dict(self.headers))
+                    receiver.headers.append({k.lower(): v for k, v in self.headers.items()})
                 out = metrics_service_pb2.ExportMetricsServiceResponse().SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
@@ -123,9 +123,9 @@ class GrpcReceiver:
         import grpc
         from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
 
-        self.requests, self.metadata = [], []
+        self.requests, self.headers = [], []  # headers: the call metadata
         self.unavailable = 0
-        self.answered_unavailable = 0
+        self.refused = 0
         self.lock = threading.Lock()
         receiver = self
 
@@ -134,10 +134,10 @@ class GrpcReceiver:
                 with receiver.lock:
                     if receiver.unavailable > 0:
                         receiver.unavailable -= 1
-                        receiver.answered_unavailable += 1
+                        receiver.refused += 1
                         context.abort(grpc.StatusCode.UNAVAILABLE, "not yet")
                     receiver.requests.append(request)
-                    receiver.metadata.append(dict(context.invocation_metadata()))
+                    receiver.headers.append(dict(context.invocation_metadata()))
                 return metrics_service_pb2.ExportMetricsServiceResponse()
 
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
