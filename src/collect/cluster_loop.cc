@@ -41,6 +41,14 @@ void ClusterLoop::request_stop() {
   cv_.notify_all();
 }
 
+void ClusterLoop::wake() {
+  {
+    std::lock_guard lock(mu_);
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
 bool ClusterLoop::join_for(std::chrono::milliseconds timeout) {
   std::unique_lock lock(done_mu_);
   if (!done_cv_.wait_for(lock, timeout, [this] { return done_; })) return false;
@@ -52,9 +60,14 @@ bool ClusterLoop::join_for(std::chrono::milliseconds timeout) {
 void ClusterLoop::run() {
   while (!stop_) {
     const auto start = Clock::now();
-    cycle();
+    if (!gate_ || gate_()) {
+      cycle();
+    } else if (idle_) {
+      idle_();
+    }
     std::unique_lock lock(mu_);
-    cv_.wait_until(lock, start + poll_interval_, [this] { return stop_.load(); });
+    cv_.wait_until(lock, start + poll_interval_, [this] { return stop_.load() || wake_; });
+    wake_ = false;
   }
   std::lock_guard lock(done_mu_);
   done_ = true;

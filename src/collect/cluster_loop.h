@@ -30,7 +30,18 @@ class ClusterLoop {
   ClusterLoop(ClusterLoop&&) = delete;
   ClusterLoop& operator=(ClusterLoop&&) = delete;
 
+  // Cycles run only while `gate` returns true (leader election); set
+  // before start().
+  // `idle` runs instead of a cycle while the gate is shut, so liveness
+  // checks see a standby's loop as alive.
+  void set_gate(std::function<bool()> gate, std::function<void()> idle) {
+    gate_ = std::move(gate);
+    idle_ = std::move(idle);
+  }
   void start();
+  // Runs the next cycle now instead of at the next interval (a new leader
+  // or new shards should not wait).
+  void wake();
   // Asks the loop to stop: an in-flight cycle is cancelled at its next
   // poll slice. Does not wait.
   void request_stop();
@@ -44,6 +55,8 @@ class ClusterLoop {
 
   std::unique_ptr<Collector> collector_;
   Publish publish_;
+  std::function<bool()> gate_;
+  std::function<void()> idle_;
   std::chrono::milliseconds poll_interval_;
   std::chrono::milliseconds cycle_timeout_;
   std::chrono::milliseconds max_staleness_;
@@ -51,6 +64,7 @@ class ClusterLoop {
   std::chrono::steady_clock::time_point last_success_{};
 
   std::atomic<bool> stop_{false};
+  bool wake_ = false;  // guarded by mu_
   std::mutex mu_;
   std::condition_variable cv_;
   std::mutex done_mu_;

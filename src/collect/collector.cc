@@ -87,7 +87,7 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
     if (!listing) return std::unexpected(CycleError{"list_groups", listing.error()});
     result.partial_errors += listing->broker_errors.size();
     for (auto& id : listing->group_ids) {
-      if (group_filter_.matches(id)) group_ids.push_back(std::move(id));
+      if (group_filter_.matches(id) && (!group_scope_ || group_scope_(id))) group_ids.push_back(std::move(id));
     }
   }
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <expected>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -69,10 +70,15 @@ class Collector {
 
   std::expected<CycleResult, CycleError> run(const kafka::Deadline& deadline);
 
+  // Sharding: only groups for which `in_scope` returns true are collected.
+  // Set before the first run(); called from the loop thread.
+  void set_group_scope(std::function<bool(const std::string&)> in_scope) { group_scope_ = std::move(in_scope); }
+
  private:
   kafka::ClientOptions client_options_;
   config::NameFilter group_filter_;
   config::NameFilter topic_filter_;
+  std::function<bool(const std::string&)> group_scope_;
   std::unique_ptr<kafka::AdminClient> client_;
   std::unique_ptr<TimeSampler> sampler_;  // null when sampling is disabled
   std::chrono::milliseconds max_offset_age_;

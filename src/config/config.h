@@ -28,6 +28,7 @@ struct TimestampSampling {
   int max_concurrent_fetches = 10;
   // Per-cycle deadline for reading message timestamps.
   Duration fetch_timeout{std::chrono::seconds(5)};
+  bool operator==(const TimestampSampling&) const = default;
 };
 
 // [exporter.otel]. Settings the file leaves unset come from the standard
@@ -45,18 +46,52 @@ struct Otel {
   std::string ca_file;    // PEM bundle to verify the receiver; empty: system CAs
   std::string cert_file;  // client certificate (mutual TLS), with key_file
   std::string key_file;
+  bool operator==(const Otel&) const = default;
 };
 
-// [exporter.leadership]: parsed so reference config files load; HA itself is
-// not implemented yet, so enabled = true is rejected at load time.
+// How replicas coordinate through a consumer group on one of the configured
+// clusters (leader election with provider "kafka", and sharding).
+struct KafkaCoordination {
+  // Name of the [[clusters]] entry whose brokers (and consumer_properties,
+  // for authentication) host the group. Empty: the first cluster.
+  std::string cluster;
+  std::string group;
+  std::string topic;
+  // The broker drops a silent member after this; it bounds failover.
+  Duration session_timeout{std::chrono::seconds(10)};
+  bool operator==(const KafkaCoordination&) const = default;
+};
+
+// [exporter.leadership]: active/standby replicas. The reference's keys plus
+// `provider` and the coordination settings of each provider.
 struct Leadership {
   bool enabled = false;
-  std::string provider = "kafka";
+  std::string provider = "kafka";  // "kafka" or "kubernetes"
+  // Names this replica to the other ones (Lease holderIdentity, Kafka
+  // client.id). Empty: $POD_NAME, else hostname-pid.
+  std::string identity;
+  KafkaCoordination kafka{.group = "klag-exporter-leader", .topic = "__klag_exporter_leader"};
+  // provider = "kubernetes": a coordination.k8s.io/v1 Lease.
   std::string lease_name = "klag-exporter";
   std::string lease_namespace = "default";
-  std::string identity;
   int64_t lease_duration_secs = 15;
+  // A leader that could not renew steps down this long before its lease
+  // expires, so two replicas never publish at once.
   int64_t grace_period_secs = 5;
+  // API server base URL; empty: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT.
+  std::string api_url;
+  std::string token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  std::string ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+  bool operator==(const Leadership&) const = default;
+};
+
+// [exporter.sharding]: replicas split the consumer groups between them.
+struct Sharding {
+  bool enabled = false;
+  std::string identity;  // as Leadership::identity
+  KafkaCoordination kafka{.group = "klag-exporter-shards", .topic = "__klag_exporter_shards"};
+  int partitions = 64;  // shards = partitions of the coordination topic
+  bool operator==(const Sharding&) const = default;
 };
 
 struct Exporter {
@@ -75,7 +110,9 @@ struct Exporter {
   TimestampSampling timestamp_sampling;
   Otel otel;
   Leadership leadership;
+  Sharding sharding;
 
+  bool operator==(const Exporter&) const = default;
   Duration effective_cycle_timeout() const { return cycle_timeout.value_or(poll_interval); }
   Duration effective_max_staleness() const { return max_staleness.value_or(3 * poll_interval); }
 };
@@ -93,12 +130,31 @@ struct Cluster {
   std::vector<std::pair<std::string, std::string>> labels;
   // Per-cluster override of exporter.member_labels.
   std::optional<bool> member_labels;
+  bool operator==(const Cluster&) const = default;
 };
 
 struct Config {
   Exporter exporter;
   std::vector<Cluster> clusters;
+
+  // The cluster hosting a coordination group (see KafkaCoordination).
+  const Cluster& coordination_cluster(const KafkaCoordination& k) const;
 };
+
+// What a reload of the config file changes. Clusters are matched by name;
+// a cluster whose settings (or the exporter's collection settings) changed
+// is restarted, an unchanged one keeps its loop, series and cycle timing.
+struct ReloadPlan {
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+  std::vector<std::string> changed;
+  std::vector<std::string> unchanged;
+};
+
+// Plans the move from `current` to `next`. Settings a running process cannot
+// change (http_host, http_port, otel, leadership, sharding) make the reload
+// fail with a message naming the key; the caller keeps `current`.
+std::expected<ReloadPlan, std::string> plan_reload(const Config& current, const Config& next);
 
 struct ConfigError {
   // Dotted key path, e.g. "clusters[1].group_whitelist[0]"; empty if the

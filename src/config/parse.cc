@@ -31,6 +31,25 @@ std::expected<Config, ConfigError> parse(std::string_view toml_text, const EnvLo
     }
     detail::parse_clusters(ctx, root.get("clusters"), config.clusters);
     if (ctx.failed()) return std::unexpected(ctx.error());
+    // A coordination group lives on one of the configured clusters.
+    auto check_cluster = [&](bool enabled, const KafkaCoordination& k, const char* key) {
+      if (!enabled || k.cluster.empty()) return;
+      for (const auto& c : config.clusters) {
+        if (c.name == k.cluster) return;
+      }
+      ctx.fail(key, 0, "names no [[clusters]] entry: \"" + k.cluster + "\"");
+    };
+    const Exporter& ex = config.exporter;
+    check_cluster(ex.leadership.enabled && ex.leadership.provider == "kafka", ex.leadership.kafka,
+                  "exporter.leadership.cluster");
+    check_cluster(ex.sharding.enabled, ex.sharding.kafka, "exporter.sharding.cluster");
+    if (ex.leadership.enabled && ex.leadership.provider == "kubernetes" && ex.leadership.api_url.empty() &&
+        (!ctx.env("KUBERNETES_SERVICE_HOST") || !ctx.env("KUBERNETES_SERVICE_PORT"))) {
+      ctx.fail("exporter.leadership.api_url", 0,
+               "not set, and KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not in the environment "
+               "(not running in a pod?)");
+    }
+    if (ctx.failed()) return std::unexpected(ctx.error());
     return config;
   } catch (const std::exception& e) {
     return std::unexpected(

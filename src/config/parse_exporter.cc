@@ -118,10 +118,31 @@ void parse_otel(Context& ctx, const toml::table* table, std::string path, Otel& 
   }
 }
 
+// The keys of a consumer-group coordination, shared by both users of it.
+constexpr std::string_view kCoordinationKeys[] = {"cluster", "group", "topic", "session_timeout"};
+
+void read_coordination(Context& ctx, TableReader& r, KafkaCoordination& out) {
+  r.read_string("cluster", out.cluster);
+  r.read_string("group", out.group);
+  r.read_string("topic", out.topic);
+  r.read_duration("session_timeout", out.session_timeout);
+  if (ctx.failed()) return;
+  if (out.group.empty()) return ctx.fail(r.path("group"), r.line("group"), "must not be empty");
+  if (out.topic.empty()) return ctx.fail(r.path("topic"), r.line("topic"), "must not be empty");
+  // The broker refuses sessions outside group.min/max.session.timeout.ms
+  // (6 s to 30 min by default); a value below 1 s is certainly a mistake.
+  if (out.session_timeout < std::chrono::seconds(1) || out.session_timeout > std::chrono::minutes(30)) {
+    return ctx.fail(r.path("session_timeout"), r.line("session_timeout"), "must be between 1s and 30m");
+  }
+}
+
 void parse_leadership(Context& ctx, const toml::table& table, std::string path, Leadership& out) {
   TableReader r(ctx, table, std::move(path));
-  r.reject_unknown({"enabled", "provider", "lease_name", "lease_namespace", "identity",
-                    "lease_duration_secs", "grace_period_secs"});
+  std::vector<std::string_view> keys = {"enabled", "provider", "lease_name", "lease_namespace", "identity",
+                                        "lease_duration_secs", "grace_period_secs", "api_url", "token_file",
+                                        "ca_file"};
+  keys.insert(keys.end(), std::begin(kCoordinationKeys), std::end(kCoordinationKeys));
+  r.reject_unknown(keys);
   r.read_bool("enabled", out.enabled);
   r.read_string("provider", out.provider);
   if (!ctx.failed() && out.provider != "kafka" && out.provider != "kubernetes") {
@@ -135,10 +156,29 @@ void parse_leadership(Context& ctx, const toml::table& table, std::string path, 
   constexpr int64_t kMaxSecs = std::numeric_limits<uint32_t>::max();
   r.read_int("lease_duration_secs", int64_t{1}, kMaxSecs, out.lease_duration_secs);
   r.read_int("grace_period_secs", int64_t{1}, kMaxSecs, out.grace_period_secs);
-  if (!ctx.failed() && out.enabled) {
-    ctx.fail(r.path("enabled"), r.line("enabled"),
-             "high availability is not implemented yet in this version");
+  r.read_string("api_url", out.api_url);
+  r.read_string("token_file", out.token_file);
+  r.read_string("ca_file", out.ca_file);
+  read_coordination(ctx, r, out.kafka);
+  if (ctx.failed()) return;
+  if (out.grace_period_secs >= out.lease_duration_secs) {
+    return ctx.fail(r.path("grace_period_secs"), r.line("grace_period_secs"),
+                    "must be less than lease_duration_secs (" + std::to_string(out.lease_duration_secs) + ")");
   }
+  if (!out.api_url.empty() && !out.api_url.starts_with("https://") && !out.api_url.starts_with("http://")) {
+    return ctx.fail(r.path("api_url"), r.line("api_url"), "must start with https:// or http://, got " + quote(out.api_url));
+  }
+}
+
+void parse_sharding(Context& ctx, const toml::table& table, std::string path, Sharding& out) {
+  TableReader r(ctx, table, std::move(path));
+  std::vector<std::string_view> keys = {"enabled", "identity", "partitions"};
+  keys.insert(keys.end(), std::begin(kCoordinationKeys), std::end(kCoordinationKeys));
+  r.reject_unknown(keys);
+  r.read_bool("enabled", out.enabled);
+  r.read_string("identity", out.identity);
+  r.read_int("partitions", 1, 10000, out.partitions);
+  read_coordination(ctx, r, out.kafka);
 }
 
 }  // namespace
@@ -146,7 +186,7 @@ void parse_leadership(Context& ctx, const toml::table& table, std::string path, 
 void parse_exporter(Context& ctx, const toml::table& table, Exporter& out) {
   TableReader r(ctx, table, "exporter");
   r.reject_unknown({"poll_interval", "http_port", "http_host", "granularity", "member_labels",
-                    "cycle_timeout", "max_staleness", "timestamp_sampling", "otel", "leadership"});
+                    "cycle_timeout", "max_staleness", "timestamp_sampling", "otel", "leadership", "sharding"});
   r.read_duration("poll_interval", out.poll_interval);
   r.read_int("http_port", uint16_t{0}, std::numeric_limits<uint16_t>::max(), out.http_port);
 
@@ -179,6 +219,14 @@ void parse_exporter(Context& ctx, const toml::table& table, Exporter& out) {
   parse_otel(ctx, r.read_table("otel"), r.path("otel"), out.otel);
   if (const toml::table* sub = r.read_table("leadership")) {
     parse_leadership(ctx, *sub, r.path("leadership"), out.leadership);
+  }
+  if (const toml::table* sub = r.read_table("sharding")) {
+    parse_sharding(ctx, *sub, r.path("sharding"), out.sharding);
+  }
+  if (!ctx.failed() && out.leadership.enabled && out.sharding.enabled) {
+    ctx.fail(r.path("sharding.enabled"), 0,
+             "leadership and sharding cannot both be enabled: sharding already spreads the work, and a "
+             "replica that dies hands its groups to the others");
   }
 }
 

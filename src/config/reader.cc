@@ -23,7 +23,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::string suggestion(std::string_view key, std::initializer_list<std::string_view> allowed) {
+std::string suggestion(std::string_view key, const std::vector<std::string_view>& allowed) {
   std::string_view best;
   std::size_t best_distance = 3;  // only near misses are worth suggesting
   for (std::string_view candidate : allowed) {
@@ -96,6 +96,10 @@ std::vector<Entry> entries_in_file_order(const toml::table& table) {
 }
 
 void TableReader::reject_unknown(std::initializer_list<std::string_view> allowed) {
+  reject_unknown(std::vector<std::string_view>(allowed));
+}
+
+void TableReader::reject_unknown(const std::vector<std::string_view>& allowed) {
   if (ctx_.failed()) return;
   for (const auto& [key, node] : entries_in_file_order(table_)) {
     if (std::find(allowed.begin(), allowed.end(), key->str()) != allowed.end()) continue;

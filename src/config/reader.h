@@ -62,6 +62,7 @@ class TableReader {
 
   // Fails on the first key (in file order) not in `allowed`.
   void reject_unknown(std::initializer_list<std::string_view> allowed);
+  void reject_unknown(const std::vector<std::string_view>& allowed);
 
   bool has(std::string_view key) const { return table_.contains(key); }
   std::string path(std::string_view key) const { return join_key(path_, key); }

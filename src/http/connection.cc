@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -134,11 +135,14 @@ void Connection::process(Clock::time_point now) {
         bool head_only = request.method == "HEAD";
         bool close = !request.keep_alive();
         bool announce = !close && request.version_minor == 0;
-        if (request.method == "GET" || head_only) {
+        const bool post_path = context_.post_paths &&
+                               std::find(context_.post_paths->begin(), context_.post_paths->end(),
+                                         request.path) != context_.post_paths->end();
+        if (request.method == "GET" || head_only || (post_path && request.method == "POST")) {
           respond(call_handler(request), head_only, close, announce, now);
         } else {
           Response response = Response::text(405, "method not allowed\n");
-          response.headers.emplace_back("Allow", "GET, HEAD");
+          response.headers.emplace_back("Allow", post_path ? "POST" : "GET, HEAD");
           respond(std::move(response), false, close, announce, now);
         }
         break;

@@ -25,6 +25,7 @@ using Clock = std::chrono::steady_clock;
 // Settings shared by every connection of one server; outlives them.
 struct ConnectionContext {
   const Handler* handler = nullptr;
+  const std::vector<std::string>* post_paths = nullptr;
   size_t max_header_bytes = 0;
   std::chrono::milliseconds idle_timeout{0};
   // How long to keep reading (and discarding) after our final response so

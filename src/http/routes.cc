@@ -20,8 +20,18 @@ Response metrics(const metrics::Snapshot& snap, const Request& req) {
 
 }  // namespace
 
-Handler make_routes(const metrics::SnapshotStore& store, std::chrono::milliseconds liveness_limit) {
-  return [&store, liveness_limit](const Request& req) -> Response {
+Handler make_routes(const metrics::SnapshotStore& store, std::chrono::milliseconds liveness_limit, Reload reload) {
+  return [&store, liveness_limit, reload = std::move(reload)](const Request& req) -> Response {
+    if (req.path == "/-/reload" && reload) {
+      if (req.method != "POST") {
+        Response r = Response::text(405, "use POST to reload the config\n");
+        r.headers.emplace_back("Allow", "POST");
+        return r;
+      }
+      const ReloadOutcome out = reload();
+      return out.ok ? Response::text(200, "config reloaded\n")
+                    : Response::text(500, "failed to reload config: " + out.message + "\n");
+    }
     const auto snap = store.current();
     if (req.path == "/metrics") return metrics(*snap, req);
     // Liveness: the process and its loops answer. Never tied to Kafka, or
@@ -36,8 +46,10 @@ Handler make_routes(const metrics::SnapshotStore& store, std::chrono::millisecon
                            : Response::text(503, "not ready: " + snap->not_ready_reason() + "\n");
     }
     if (req.path == "/leader") {
-      // Always the leader until high availability exists.
-      return Response::text(200, "{\"is_leader\": true}\n", "application/json");
+      // A standby's snapshot says so; without election every replica leads.
+      const bool leader = !snap->stats().scope.standby;
+      return Response::text(200, leader ? "{\"is_leader\": true}\n" : "{\"is_leader\": false}\n",
+                            "application/json");
     }
     if (req.path == "/") {
       Response r;

@@ -77,6 +77,7 @@ struct Server::Impl {
       host = host.substr(1, host.size() - 2);
     }
     context_.handler = &handler_;
+    context_.post_paths = &options_.post_paths;
     context_.max_header_bytes = options_.max_header_bytes;
     context_.idle_timeout = options_.idle_timeout;
     context_.linger_timeout = std::min(options_.idle_timeout, kMaxLinger);

@@ -46,6 +46,9 @@ struct ServerOptions {
   size_t max_header_bytes = 16 * 1024;
   size_t max_connections = 1024;
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};
+  // Paths whose POST requests reach the handler (e.g. "/-/reload"). Every
+  // other method than GET and HEAD gets 405 without calling the handler.
+  std::vector<std::string> post_paths;
 };
 
 class Server {

@@ -19,7 +19,8 @@ void log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
 }  // namespace
 
 std::expected<KafkaPtr, Error> make_consumer_handle(const ClientOptions& options,
-                                                    const std::vector<std::pair<std::string, std::string>>& overrides) {
+                                                    const std::vector<std::pair<std::string, std::string>>& overrides,
+                                                    const std::string& client_id) {
   ConfPtr conf(rd_kafka_conf_new());
   char errstr[512];
   auto set = [&](const std::string& k, const std::string& v) -> std::expected<void, Error> {
@@ -30,12 +31,12 @@ std::expected<KafkaPtr, Error> make_consumer_handle(const ClientOptions& options
     return {};
   };
   const std::pair<const char*, const char*> defaults[] = {
-      {"client.id", "klag-exporter"},
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
       {"log.connection.close", "false"},
       {"topic.metadata.refresh.interval.ms", "60000"},
   };
+  if (auto r = set("client.id", client_id); !r) return std::unexpected(r.error());
   for (const auto& [k, v] : defaults) {
     if (auto r = set(k, v); !r) return std::unexpected(r.error());
   }

@@ -16,6 +16,7 @@ namespace klag::kafka {
 // `overrides` and bootstrap.servers, which correctness depends on. Errors
 // name the property but never echo its value (it may be a password).
 std::expected<KafkaPtr, Error> make_consumer_handle(const ClientOptions& options,
-                                                    const std::vector<std::pair<std::string, std::string>>& overrides);
+                                                    const std::vector<std::pair<std::string, std::string>>& overrides,
+                                                    const std::string& client_id = "klag-exporter");
 
 }  // namespace klag::kafka

@@ -1,6 +1,9 @@
 #include "metrics/families.h"
 
+#include <algorithm>
 #include <optional>
+
+#include "lag/shard.h"
 
 namespace klag::metrics {
 namespace {
@@ -106,6 +109,14 @@ constexpr Family kGroupInfo{"kafka_consumergroup_group_info", MetricType::gauge,
                             "Consumer group state and partition assignor; always 1."};
 constexpr Family kOtlpExports{"kafka_lag_exporter_otlp_exports_total", MetricType::counter,
                               "OTLP export batches by outcome: success, failure (given up), dropped (replaced by a newer batch)."};
+constexpr Family kLeader{"kafka_lag_exporter_leader", MetricType::gauge,
+                         "1 when this replica is the leader and serves lag, 0 while it stands by."};
+constexpr Family kShardsOwned{"kafka_lag_exporter_shards_owned", MetricType::gauge,
+                              "Shards of the consumer groups this replica collects (sharding)."};
+constexpr Family kReloadOk{"kafka_lag_exporter_config_last_reload_successful", MetricType::gauge,
+                           "1 when the last config reload succeeded (or none was asked for), 0 when it was rejected."};
+constexpr Family kReloadTime{"kafka_lag_exporter_config_last_reload_success_timestamp_seconds", MetricType::gauge,
+                             "Unix time of the last successful config load (start or reload)."};
 constexpr Family kMembers{"kafka_consumergroup_group_members", MetricType::gauge, "Number of members in the consumer group."};
 
 bool has_lag(const ClusterStatus& c) { return c.lag != nullptr; }
@@ -117,8 +128,22 @@ void member_labels(Writer& w, const ClusterStatus& c, const lag::PartitionLag& p
 
 }  // namespace
 
-void emit_metrics(const std::vector<ClusterStatus>& clusters, SeriesSink& sink, const ExporterStats& stats) {
+bool Scope::owns(std::string_view cluster, std::string_view group) const {
+  if (shards.empty()) return true;
+  return shards[lag::shard_of(cluster, group, static_cast<uint32_t>(shards.size()))];
+}
+
+void emit_metrics(const std::vector<ClusterStatus>& all_clusters, SeriesSink& sink, const ExporterStats& stats) {
   Writer w(sink);
+  const Scope& scope = stats.scope;
+  // A standby serves no cluster at all; with sharding, the cluster-wide
+  // families come from shard 0's owner only, and group series from the
+  // owner of the group's shard.
+  static const std::vector<ClusterStatus> kNone;
+  const bool owns_any = !scope.sharded() || std::find(scope.shards.begin(), scope.shards.end(), true) != scope.shards.end();
+  const std::vector<ClusterStatus>& groups_of = scope.standby || !owns_any ? kNone : all_clusters;
+  const std::vector<ClusterStatus>& clusters = scope.cluster_families() ? groups_of : kNone;
+  auto owned = [&scope](const ClusterStatus& c, const std::string& group) { return scope.owns(c.name, group); };
 
   w.header(kUp);
   // The unlabelled series: 1 while the process serves.
@@ -140,13 +165,26 @@ void emit_metrics(const std::vector<ClusterStatus>& clusters, SeriesSink& sink, 
   for (const auto& c : clusters) w.begin(kFailedCycles, c).value(static_cast<int64_t>(c.failed_cycles));
   w.header(kStale);
   for (const auto& c : clusters) w.begin(kStale, c).value(int64_t{c.stale ? 1 : 0});
+  // Counts over group partitions: with sharding, every replica counts the
+  // groups it owns, and sum() across replicas gives the cluster's figure.
+  auto owned_count = [&](const ClusterStatus& c, bool lag::PartitionLag::*flag, int64_t all) {
+    if (!scope.sharded()) return all;
+    int64_t n = 0;
+    for (const auto& p : c.lag->partition_lags) n += (p.*flag && owned(c, p.group)) ? 1 : 0;
+    return n;
+  };
   w.header(kDataLossPartitions);
-  for (const auto& c : clusters) {
-    if (has_lag(c)) w.begin(kDataLossPartitions, c).value(c.lag->data_loss_partitions);
+  for (const auto& c : groups_of) {
+    if (has_lag(c)) {
+      w.begin(kDataLossPartitions, c).value(owned_count(c, &lag::PartitionLag::data_loss, c.lag->data_loss_partitions));
+    }
   }
   w.header(kCompactionPartitions);
-  for (const auto& c : clusters) {
-    if (has_lag(c) && c.sampling_enabled) w.begin(kCompactionPartitions, c).value(c.lag->compaction_partitions);
+  for (const auto& c : groups_of) {
+    if (has_lag(c) && c.sampling_enabled) {
+      w.begin(kCompactionPartitions, c)
+          .value(owned_count(c, &lag::PartitionLag::compaction_detected, c.lag->compaction_partitions));
+    }
   }
   auto sampling_counter = [&](const Family& f, uint64_t ClusterStatus::*field) {
     w.header(f);
@@ -191,11 +229,11 @@ void emit_metrics(const std::vector<ClusterStatus>& clusters, SeriesSink& sink, 
   auto no_extra = [](Writer&, const lag::PartitionLag&) {};
   auto group_partition_family = [&](const Family& f, auto&& value_of, auto&& extra_labels) {
     w.header(f);
-    for (const auto& c : clusters) {
+    for (const auto& c : groups_of) {
       if (!partition_level(c)) continue;
       for (const auto& p : c.lag->partition_lags) {
         auto v = value_of(p);
-        if (!v) continue;
+        if (!v || !owned(c, p.group)) continue;
         w.begin(f, c).label("group", p.group).label("topic", p.topic).label("partition", p.partition);
         member_labels(w, c, p);
         extra_labels(w, p);
@@ -222,9 +260,10 @@ void emit_metrics(const std::vector<ClusterStatus>& clusters, SeriesSink& sink, 
 
   auto group_family = [&](const Family& f, auto&& value_of) {
     w.header(f);
-    for (const auto& c : clusters) {
+    for (const auto& c : groups_of) {
       if (!has_lag(c)) continue;
       for (const auto& g : c.lag->groups) {
+        if (!owned(c, g.group)) continue;
         if (auto v = value_of(g)) w.begin(f, c).label("group", g.group).value(*v);
       }
     }
@@ -234,23 +273,43 @@ void emit_metrics(const std::vector<ClusterStatus>& clusters, SeriesSink& sink, 
                [](const lag::GroupLag& g) { return g.has_lag_seconds ? OptDouble(g.max_lag_seconds) : std::nullopt; });
   group_family(kSumLag, [](const lag::GroupLag& g) { return g.has_lag ? OptInt(g.sum_lag) : std::nullopt; });
   w.header(kTopicSumLag);
-  for (const auto& c : clusters) {
+  for (const auto& c : groups_of) {
     if (!has_lag(c)) continue;
-    for (const auto& t : c.lag->topic_lags) w.begin(kTopicSumLag, c).label("group", t.group).label("topic", t.topic).value(t.sum_lag);
+    for (const auto& t : c.lag->topic_lags) {
+      if (owned(c, t.group)) w.begin(kTopicSumLag, c).label("group", t.group).label("topic", t.topic).value(t.sum_lag);
+    }
   }
   w.header(kGroupInfo);
-  for (const auto& c : clusters) {
+  for (const auto& c : groups_of) {
     if (!has_lag(c)) continue;
     for (const auto& g : c.lag->groups) {
-      w.begin(kGroupInfo, c).label("group", g.group).label("state", g.state).label("assignor", g.assignor).value(int64_t{1});
+      if (owned(c, g.group)) w.begin(kGroupInfo, c).label("group", g.group).label("state", g.state).label("assignor", g.assignor).value(int64_t{1});
     }
   }
   w.header(kMembers);
-  for (const auto& c : clusters) {
+  for (const auto& c : groups_of) {
     if (!has_lag(c)) continue;
     for (const auto& g : c.lag->groups) {
-      if (g.described) w.begin(kMembers, c).label("group", g.group).value(g.members);
+      if (g.described && owned(c, g.group)) w.begin(kMembers, c).label("group", g.group).value(g.members);
     }
+  }
+  auto process_gauge = [&sink](const Family& f, auto value) {
+    sink.family(f);
+    sink.begin_series();
+    sink.value(value);
+  };
+  process_gauge(kReloadOk, int64_t{stats.reload_successful ? 1 : 0});
+  if (stats.last_reload_success_unix_seconds > 0) process_gauge(kReloadTime, stats.last_reload_success_unix_seconds);
+  if (!scope.leader_provider.empty()) {
+    sink.family(kLeader);
+    sink.begin_series();
+    sink.label("provider", scope.leader_provider);
+    sink.value(int64_t{scope.standby ? 0 : 1});
+  }
+  if (scope.sharded()) {
+    int64_t n = 0;
+    for (bool b : scope.shards) n += b ? 1 : 0;
+    process_gauge(kShardsOwned, n);
   }
   if (stats.otlp_enabled) {
     sink.family(kOtlpExports);

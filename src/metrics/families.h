@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -33,12 +34,33 @@ class SeriesSink {
   virtual void value(double v) = 0;
 };
 
+// Which part of the data this replica serves when several run together
+// (docs/high-availability.md).
+struct Scope {
+  // Leader election: the provider ("kafka", "kubernetes") named by
+  // kafka_lag_exporter_leader; empty when election is off.
+  std::string leader_provider;
+  // A standby replica serves only the process's own families.
+  bool standby = false;
+  // Sharding: owned[i] says whether this replica owns shard i; empty when
+  // sharding is off. Shard 0's owner serves the cluster-wide families.
+  std::vector<bool> shards;
+
+  bool sharded() const { return !shards.empty(); }
+  bool cluster_families() const { return shards.empty() || shards[0]; }
+  bool owns(std::string_view cluster, std::string_view group) const;
+};
+
 // The exporter's own figures that belong to no cluster.
 struct ExporterStats {
   bool otlp_enabled = false;
   uint64_t otlp_success = 0;  // batches the receiver accepted
   uint64_t otlp_failure = 0;  // batches given up on (non-retryable error, or retries exhausted)
   uint64_t otlp_dropped = 0;  // batches replaced by a newer one before they could be sent
+  // Config reloads (SIGHUP, POST /-/reload), as Prometheus reports them.
+  bool reload_successful = true;
+  double last_reload_success_unix_seconds = 0;
+  Scope scope;
 };
 
 // Emits every family (with no series when there is nothing to report),

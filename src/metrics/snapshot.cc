@@ -22,57 +22,122 @@ std::shared_ptr<const std::string> Snapshot::metrics_gzip() const {
   return gzip_;
 }
 
-SnapshotStore::SnapshotStore(std::vector<collect::ClusterStatus> initial, std::chrono::steady_clock::time_point now)
-    : clusters_(std::move(initial)) {
-  for (const auto& c : clusters_) heartbeats_.push_back({c.name, now});
-  current_ = build();
+SnapshotStore::SnapshotStore(std::vector<collect::ClusterStatus> initial, std::chrono::steady_clock::time_point now) {
+  for (auto& c : initial) entries_.push_back({std::move(c), 0, now});
+  rebuild();
 }
 
-void SnapshotStore::publish(const collect::ClusterStatus& status, std::chrono::steady_clock::time_point now) {
+void SnapshotStore::publish(const collect::ClusterStatus& status, uint64_t epoch,
+                            std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(publish_mu_);
-  auto it = std::find_if(clusters_.begin(), clusters_.end(), [&](const auto& c) { return c.name == status.name; });
-  const size_t index = static_cast<size_t>(it - clusters_.begin());
-  if (it == clusters_.end()) {
-    clusters_.push_back(status);
-  } else {
-    *it = status;
+  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.status.name == status.name; });
+  if (it == entries_.end() || it->epoch != epoch) return;
+  it->status = status;
+  it->last_publish = now;
+  rebuild();
+}
+
+void SnapshotStore::heartbeat(const std::string& cluster, uint64_t epoch, std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(publish_mu_);
+  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.status.name == cluster; });
+  if (it == entries_.end() || it->epoch != epoch) return;
+  it->last_publish = now;
+  std::lock_guard beats(current_mu_);
+  for (auto& [name, last] : heartbeats_) {
+    if (name == cluster) last = now;
   }
-  auto snap = build();
-  std::lock_guard swap(current_mu_);
-  current_ = std::move(snap);
-  if (index == heartbeats_.size()) heartbeats_.push_back({status.name, {}});
-  heartbeats_[index].last_publish = now;
+}
+
+std::vector<uint64_t> SnapshotStore::reconfigure(std::vector<collect::ClusterStatus> clusters,
+                                                 const std::vector<std::string>& keep,
+                                                 std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(publish_mu_);
+  std::vector<Entry> next;
+  std::vector<uint64_t> epochs;
+  for (auto& c : clusters) {
+    auto old = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.status.name == c.name; });
+    const bool kept = std::find(keep.begin(), keep.end(), c.name) != keep.end();
+    if (kept && old != entries_.end()) {
+      next.push_back(std::move(*old));
+    } else {
+      next.push_back({std::move(c), next_epoch_++, now});
+    }
+    epochs.push_back(next.back().epoch);
+  }
+  entries_ = std::move(next);
+  rebuild();
+  return epochs;
+}
+
+void SnapshotStore::reset_clusters(const std::vector<collect::ClusterStatus>& initial) {
+  std::lock_guard lock(publish_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& e : entries_) {
+    auto it = std::find_if(initial.begin(), initial.end(), [&](const auto& c) { return c.name == e.status.name; });
+    if (it != initial.end()) e.status = *it;
+    e.last_publish = now;
+  }
+  rebuild();
 }
 
 std::string SnapshotStore::stalled_cluster(std::chrono::steady_clock::time_point now,
                                            std::chrono::milliseconds limit) const {
   std::lock_guard lock(current_mu_);
-  for (const auto& h : heartbeats_) {
-    if (now - h.last_publish > limit) return h.cluster;
+  for (const auto& [name, last] : heartbeats_) {
+    if (now - last > limit) return name;
   }
   return {};
 }
 
-void SnapshotStore::set_exporter_stats(const ExporterStats& stats) {
+void SnapshotStore::update_exporter_stats(const std::function<void(ExporterStats&)>& change) {
   std::lock_guard lock(publish_mu_);
-  stats_ = stats;
-  auto snap = build();
-  std::lock_guard swap(current_mu_);
-  current_ = std::move(snap);
+  change(stats_);
+  rebuild();
+}
+
+void SnapshotStore::set_leader_check(std::function<bool()> is_leader) {
+  std::lock_guard lock(publish_mu_);
+  is_leader_ = std::move(is_leader);
 }
 
 std::shared_ptr<const Snapshot> SnapshotStore::current() const {
+  // is_leader_ is only written before serving starts.
+  const bool standby = is_leader_ && !is_leader_();
   std::lock_guard lock(current_mu_);
-  return current_;
+  return standby ? standby_ : current_;
 }
 
-std::shared_ptr<const Snapshot> SnapshotStore::build() const {
-  std::string waiting;
-  for (const auto& c : clusters_) {
-    if (!c.first_cycle_done) waiting += (waiting.empty() ? "" : ", ") + c.name;
+void SnapshotStore::rebuild() {
+  auto snap = build(false);
+  std::shared_ptr<const Snapshot> standby;
+  if (!stats_.scope.leader_provider.empty()) standby = build(true);
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> beats;
+  for (const auto& e : entries_) beats.emplace_back(e.status.name, e.last_publish);
+  std::lock_guard swap(current_mu_);
+  current_ = std::move(snap);
+  standby_ = standby ? std::move(standby) : current_;
+  heartbeats_ = std::move(beats);
+}
+
+std::shared_ptr<const Snapshot> SnapshotStore::build(bool standby) const {
+  ExporterStats stats = stats_;
+  if (standby) {
+    stats.scope.standby = true;
+    return std::make_shared<const Snapshot>(std::vector<collect::ClusterStatus>{}, stats,
+                                            render_prometheus({}, stats), render_index_html({}), false,
+                                            "standby: another replica is the leader");
   }
-  return std::make_shared<const Snapshot>(clusters_, stats_, render_prometheus(clusters_, stats_),
-                                          render_index_html(clusters_), waiting.empty(),
+  std::vector<collect::ClusterStatus> clusters;
+  clusters.reserve(entries_.size());
+  std::string waiting;
+  for (const auto& e : entries_) {
+    clusters.push_back(e.status);
+    if (!e.status.first_cycle_done) waiting += (waiting.empty() ? "" : ", ") + e.status.name;
+  }
+  std::string text = render_prometheus(clusters, stats);
+  std::string html = render_index_html(clusters);
+  return std::make_shared<const Snapshot>(std::move(clusters), stats, std::move(text), std::move(html),
+                                          waiting.empty(),
                                           waiting.empty() ? "" : "first cycle not finished for: " + waiting);
 }
 

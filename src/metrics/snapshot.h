@@ -8,9 +8,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "collect/status.h"
@@ -59,12 +62,33 @@ class SnapshotStore {
   SnapshotStore& operator=(SnapshotStore&&) = delete;
 
   // Replaces the named cluster's status and publishes a new snapshot.
-  // `now` stamps the cluster's heartbeat (see stalled_cluster).
-  void publish(const collect::ClusterStatus& status,
+  // Ignored when the cluster is no longer configured, or when `epoch` is
+  // not the cluster's current one (a loop retired by a reload). `now`
+  // stamps the cluster's heartbeat (see stalled_cluster).
+  void publish(const collect::ClusterStatus& status, uint64_t epoch = 0,
                std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+  // Stamps the cluster's heartbeat without new data (a standby's loop).
+  void heartbeat(const std::string& cluster, uint64_t epoch = 0,
+                 std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+  // The snapshot to serve: the standby one while a leader check is set and
+  // says this replica does not lead.
   std::shared_ptr<const Snapshot> current() const;
-  // Replaces the exporter's own figures (OTLP counters) and republishes.
-  void set_exporter_stats(const ExporterStats& stats);
+  // Changes the exporter's own figures (OTLP counters, reload status, HA
+  // scope) and republishes.
+  void update_exporter_stats(const std::function<void(ExporterStats&)>& change);
+
+  // Leader election: asked on every current(); set once, before serving.
+  void set_leader_check(std::function<bool()> is_leader);
+  // Forgets every cluster's data (a new leadership term starts from fresh
+  // cycles, and /ready waits for them).
+  void reset_clusters(const std::vector<collect::ClusterStatus>& initial);
+
+  // Config reload: the new cluster list, in order. Clusters named in `keep`
+  // keep their status, epoch and heartbeat; the others start from the given
+  // status with a new epoch. Returns each cluster's epoch, in order.
+  std::vector<uint64_t> reconfigure(std::vector<collect::ClusterStatus> clusters,
+                                    const std::vector<std::string>& keep,
+                                    std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
   // Liveness: the name of a cluster whose loop has not published for longer
   // than `limit` (counted from construction before its first publication),
@@ -72,18 +96,23 @@ class SnapshotStore {
   std::string stalled_cluster(std::chrono::steady_clock::time_point now, std::chrono::milliseconds limit) const;
 
  private:
-  std::shared_ptr<const Snapshot> build() const;  // caller holds publish_mu_
-
-  std::mutex publish_mu_;  // serialises publishers; readers never take it
-  std::vector<collect::ClusterStatus> clusters_;
-  ExporterStats stats_;
-  mutable std::mutex current_mu_;  // guards the pointer and last_publish_
-  std::shared_ptr<const Snapshot> current_;
-  struct Heartbeat {
-    std::string cluster;
+  struct Entry {
+    collect::ClusterStatus status;
+    uint64_t epoch = 0;
     std::chrono::steady_clock::time_point last_publish;
   };
-  std::vector<Heartbeat> heartbeats_;  // one per cluster, same order as clusters_
+  void rebuild();  // caller holds publish_mu_
+  std::shared_ptr<const Snapshot> build(bool standby) const;
+
+  std::mutex publish_mu_;  // serialises writers; readers never take it
+  std::vector<Entry> entries_;
+  ExporterStats stats_;
+  uint64_t next_epoch_ = 1;
+  std::function<bool()> is_leader_;
+  mutable std::mutex current_mu_;  // guards the pointers and the heartbeats' copy
+  std::shared_ptr<const Snapshot> current_;
+  std::shared_ptr<const Snapshot> standby_;
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> heartbeats_;
 };
 
 }  // namespace klag::metrics

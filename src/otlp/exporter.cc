@@ -22,7 +22,7 @@ Exporter::Exporter(config::Otel cfg, metrics::SnapshotStore& store, Attributes r
       start_unix_nano_(unix_nano_now()),
       transport_(make_transport(cfg_)) {
   stats_.otlp_enabled = true;
-  store_.set_exporter_stats(stats_);
+  publish_stats();
 }
 
 Exporter::~Exporter() { stop(); }
@@ -80,8 +80,17 @@ void Exporter::run() {
       if (!sleep_until(Clock::now() + backoff)) return;
       backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
     }
-    store_.set_exporter_stats(stats_);
+    publish_stats();
   }
+}
+
+void Exporter::publish_stats() {
+  store_.update_exporter_stats([this](metrics::ExporterStats& s) {
+    s.otlp_enabled = stats_.otlp_enabled;
+    s.otlp_success = stats_.otlp_success;
+    s.otlp_failure = stats_.otlp_failure;
+    s.otlp_dropped = stats_.otlp_dropped;
+  });
 }
 
 }  // namespace klag::otlp

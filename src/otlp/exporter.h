@@ -42,7 +42,8 @@ class Exporter {
   metrics::SnapshotStore& store_;
   Attributes resource_;
   uint64_t start_unix_nano_;
-  metrics::ExporterStats stats_;
+  metrics::ExporterStats stats_;  // only the otlp_* fields are ours
+  void publish_stats();
   std::unique_ptr<Transport> transport_;
 
   std::atomic<bool> stop_{false};

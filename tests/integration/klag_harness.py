@@ -134,6 +134,21 @@ class Exporter:
         except (urllib.error.URLError, ConnectionError, socket.timeout):
             return 0, b"", {}
 
+    def post(self, path):
+        req = urllib.request.Request(self.base + path, data=b"", method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def kill(self):
+        """SIGKILL, as a node loss would: no clean-up of any kind."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
     def metrics_text(self):
         status, body, _ = self.get("/metrics")
         if status != 200:
@@ -146,6 +161,8 @@ class Exporter:
     def stop(self):
         """SIGTERM, and insist on a clean exit within 2 s plus slack: a
         sanitizer report or a hang fails the test that owns this exporter."""
+        if self.log.closed:
+            return  # killed earlier
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

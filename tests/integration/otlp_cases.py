@@ -8,7 +8,8 @@ import tempfile
 import time
 
 from klag_harness import Broker, Exporter, free_port, parse_metrics, select, value, wait_until
-from otlp_receiver import flatten, make_test_ca
+from otlp_receiver import flatten
+from tls_ca import make_test_ca
 
 OTLP_COUNTER = "kafka_lag_exporter_otlp_exports_total"
 

@@ -147,11 +147,42 @@ TEST(ParseErrors, MaxConcurrentFetchesMustBePositive) {
       "exporter.timestamp_sampling.max_concurrent_fetches", 2, "must be between 1 and");
 }
 
-TEST(ParseErrors, LeadershipEnabledIsNotImplemented) {
+TEST(ParseErrors, LeadershipAndShardingAreExclusive) {
   auto error = parse_failure(
-      with_cluster("[exporter.leadership]\nprovider = \"kubernetes\"\nenabled = true\n"));
-  expect_error(error, "exporter.leadership.enabled", 3,
-               "high availability is not implemented yet in this version");
+      with_cluster("[exporter.leadership]\nenabled = true\n[exporter.sharding]\nenabled = true\n"));
+  expect_error(error, "exporter.sharding.enabled", 0, "cannot both be enabled");
+}
+
+TEST(ParseErrors, CoordinationSettings) {
+  expect_error(parse_failure(with_cluster("[exporter.leadership]\nlease_duration_secs = 5\ngrace_period_secs = 5\n")),
+               "exporter.leadership.grace_period_secs", 3, "must be less than lease_duration_secs (5)");
+  expect_error(parse_failure(with_cluster("[exporter.leadership]\nsession_timeout = \"500ms\"\n")),
+               "exporter.leadership.session_timeout", 2, "between 1s and 30m");
+  expect_error(parse_failure(with_cluster("[exporter.sharding]\ngroup = \"\"\n")), "exporter.sharding.group", 2,
+               "must not be empty");
+  expect_error(parse_failure(with_cluster("[exporter.sharding]\npartitions = 0\n")),
+               "exporter.sharding.partitions", 2, "must be between 1 and 10000");
+  expect_error(parse_failure(with_cluster("[exporter.sharding]\nshards = 4\n")), "exporter.sharding.shards", 2,
+               "unknown key");
+  expect_error(parse_failure(with_cluster("[exporter.leadership]\napi_url = \"kube:443\"\n")),
+               "exporter.leadership.api_url", 2, "must start with https://");
+}
+
+TEST(ParseErrors, CoordinationClusterMustBeConfigured) {
+  expect_error(parse_failure(with_cluster("[exporter.sharding]\nenabled = true\ncluster = \"nope\"\n")),
+               "exporter.sharding.cluster", 0, "names no [[clusters]] entry: \"nope\"");
+  expect_error(parse_failure(with_cluster("[exporter.leadership]\nenabled = true\ncluster = \"x\"\n")),
+               "exporter.leadership.cluster", 0, "names no [[clusters]] entry");
+  // The Kubernetes provider does not use a Kafka group: no check.
+  testing::parse_ok(with_cluster("[exporter.leadership]\nenabled = true\nprovider = \"kubernetes\"\ncluster = \"x\"\n"),
+                    testing::fake_env({{"KUBERNETES_SERVICE_HOST", "10.0.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}}));
+}
+
+TEST(ParseErrors, KubernetesProviderNeedsAnApiServer) {
+  expect_error(parse_failure(with_cluster("[exporter.leadership]\nenabled = true\nprovider = \"kubernetes\"\n")),
+               "exporter.leadership.api_url", 0, "not running in a pod?");
+  testing::parse_ok(with_cluster("[exporter.leadership]\nenabled = true\nprovider = \"kubernetes\"\n"
+                                 "api_url = \"https://10.0.0.1:6443\"\n"));
 }
 
 TEST(ParseErrors, LeadershipValidation) {

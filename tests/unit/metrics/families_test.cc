@@ -7,6 +7,7 @@
 #include <string>
 
 #include "lag/compute.h"
+#include "lag/shard.h"
 #include "metrics/render.h"
 
 namespace klag::metrics {
@@ -74,6 +75,10 @@ TEST(Families, EverySeriesOfAFamilyHasOneLabelSetAndCustomLabelsLast) {
       EXPECT_EQ(sets.size(), 2u);  // the unlabelled one and the cluster's
       continue;
     }
+    if (family == "kafka_lag_exporter_config_last_reload_successful") {
+      EXPECT_TRUE(sets.begin()->empty());  // the process's, not a cluster's
+      continue;
+    }
     EXPECT_EQ(sets.size(), 1u) << family;
     const auto& labels = *sets.begin();
     ASSERT_GE(labels.size(), 2u) << family;
@@ -98,6 +103,114 @@ TEST(Families, CountersAreNamedTotalAndTheTextHasOneLinePerSeries) {
   }
   EXPECT_EQ(lines, sink.series);
   EXPECT_EQ(comments, 2 * sink.families);
+}
+
+// Series lines of a rendering ("name{labels} value"), comments dropped.
+std::multiset<std::string> series_lines(const std::string& text) {
+  std::multiset<std::string> out;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find('\n', pos);
+    std::string line = text.substr(pos, end - pos);
+    if (!line.empty() && line[0] != '#') out.insert(line);
+    pos = end + 1;
+  }
+  return out;
+}
+
+// A cluster with many groups, some with data loss, so shards split them.
+collect::ClusterStatus many_groups() {
+  lag::ClusterSample s;
+  s.partitions = {{"t", 0, 5, 100, 100}, {"t", 1, 0, 100, 100}};
+  for (int g = 0; g < 40; ++g) {
+    const std::string id = "group-" + std::to_string(g);
+    s.groups.push_back({.id = id, .state = "Empty", .described = true});
+    s.committed.push_back({id, "t", 0, g % 3 == 0 ? 2 : 50});  // below log start 5: data loss
+    s.committed.push_back({id, "t", 1, 60});
+  }
+  collect::ClusterStatus c = cluster();
+  c.lag = std::make_shared<const lag::ClusterLag>(lag::compute(s, 5000));
+  return c;
+}
+
+TEST(Scope, StandbyServesOnlyTheProcessFamiliesAndLeaderZero) {
+  ExporterStats stats;
+  stats.scope.leader_provider = "kafka";
+  stats.scope.standby = true;
+  const auto lines = series_lines(render_prometheus({cluster()}, stats));
+  EXPECT_EQ(lines, (std::multiset<std::string>{"kafka_lag_exporter_up 1",
+                                               "kafka_lag_exporter_config_last_reload_successful 1",
+                                               "kafka_lag_exporter_leader{provider=\"kafka\"} 0"}));
+}
+
+TEST(Scope, LeaderServesEverythingAndLeaderOne) {
+  ExporterStats stats;
+  stats.scope.leader_provider = "kubernetes";
+  const auto with = series_lines(render_prometheus({cluster()}, stats));
+  const auto without = series_lines(render_prometheus({cluster()}, ExporterStats{}));
+  EXPECT_TRUE(with.contains("kafka_lag_exporter_leader{provider=\"kubernetes\"} 1"));
+  EXPECT_EQ(with.size(), without.size() + 1);
+}
+
+TEST(Scope, OwnsFollowsTheStableHash) {
+  Scope scope;
+  EXPECT_TRUE(scope.owns("c", "anything"));  // no sharding: everything
+  scope.shards = {false, false, false, false};
+  scope.shards[lag::shard_of("c", "g1", 4)] = true;
+  EXPECT_TRUE(scope.owns("c", "g1"));
+  EXPECT_EQ(scope.owns("c", "g2"), lag::shard_of("c", "g2", 4) == lag::shard_of("c", "g1", 4));
+  // The same group on another cluster is another key.
+  EXPECT_EQ(scope.owns("other", "g1"), lag::shard_of("other", "g1", 4) == lag::shard_of("c", "g1", 4));
+}
+
+TEST(Scope, ShardsPartitionTheSeriesWithNothingMissingOrDoubled) {
+  const std::vector<collect::ClusterStatus> clusters{many_groups()};
+  const auto single = series_lines(render_prometheus(clusters, ExporterStats{}));
+  // Three replicas holding shards {0,3}, {1,4}, {2,5} of 6.
+  std::multiset<std::string> merged;
+  int64_t data_loss_sum = 0;
+  for (int r = 0; r < 3; ++r) {
+    ExporterStats stats;
+    stats.scope.shards.assign(6, false);
+    stats.scope.shards[r] = stats.scope.shards[r + 3] = true;
+    for (const auto& line : series_lines(render_prometheus(clusters, stats))) {
+      // Per-replica families: the process's own, and the group-partition
+      // counts that replicas add up.
+      if (line.starts_with("kafka_lag_exporter_up ") || line.starts_with("kafka_lag_exporter_config_") ||
+          line.starts_with("kafka_lag_exporter_shards_owned ") ||
+          line.starts_with("kafka_lag_exporter_compaction_detected_total")) {
+        continue;
+      }
+      if (line.starts_with("kafka_lag_exporter_data_loss_partitions_total")) {
+        data_loss_sum += std::stoll(line.substr(line.rfind(' ') + 1));
+        continue;
+      }
+      merged.insert(line);
+    }
+  }
+  std::multiset<std::string> expected;
+  int64_t data_loss_single = -1;
+  for (const auto& line : single) {
+    if (line.starts_with("kafka_lag_exporter_up ") || line.starts_with("kafka_lag_exporter_config_") ||
+        line.starts_with("kafka_lag_exporter_compaction_detected_total")) {
+      continue;
+    }
+    if (line.starts_with("kafka_lag_exporter_data_loss_partitions_total")) {
+      data_loss_single = std::stoll(line.substr(line.rfind(' ') + 1));
+      continue;
+    }
+    expected.insert(line);
+  }
+  EXPECT_EQ(merged, expected);
+  EXPECT_EQ(data_loss_sum, data_loss_single);
+  EXPECT_EQ(data_loss_single, 14);  // groups 0, 3, ..., 39 on partition 0
+}
+
+TEST(Scope, BeforeTheFirstAssignmentAShardedReplicaServesNoClusterSeries) {
+  ExporterStats stats;
+  stats.scope.shards = {false};
+  const auto lines = series_lines(render_prometheus({many_groups()}, stats));
+  for (const auto& line : lines) EXPECT_EQ(line.find("cluster_name"), std::string::npos) << line;
+  EXPECT_TRUE(lines.contains("kafka_lag_exporter_shards_owned 0"));
 }
 
 }  // namespace

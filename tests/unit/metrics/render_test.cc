@@ -234,12 +234,90 @@ TEST(SnapshotStore, StalledClusterIsReportedAfterTheLimit) {
   const auto limit = seconds(10);
   SnapshotStore store({a, b}, t0);
   EXPECT_EQ(store.stalled_cluster(t0 + seconds(5), limit), "");
-  store.publish(a, t0 + seconds(8));
+  store.publish(a, 0, t0 + seconds(8));
   // At t0+12s "b" has not published since t0: it is the stalled one.
   EXPECT_EQ(store.stalled_cluster(t0 + seconds(12), limit), "b");
-  store.publish(b, t0 + seconds(12));
+  store.publish(b, 0, t0 + seconds(12));
   EXPECT_EQ(store.stalled_cluster(t0 + seconds(15), limit), "");
   EXPECT_EQ(store.stalled_cluster(t0 + seconds(19), limit), "a");
+  // A standby's loop stamps its heartbeat without data.
+  store.heartbeat("a", 0, t0 + seconds(19));
+  EXPECT_EQ(store.stalled_cluster(t0 + seconds(25), limit), "b");
+  store.heartbeat("b", 7, t0 + seconds(25));  // a retired loop's epoch: ignored
+  EXPECT_EQ(store.stalled_cluster(t0 + seconds(25), limit), "b");
+}
+
+}  // namespace
+}  // namespace klag::metrics
+
+namespace klag::metrics {
+namespace {
+
+ClusterStatus named(const std::string& name, bool up) {
+  ClusterStatus c;
+  c.name = name;
+  c.first_cycle_done = true;
+  c.up = up;
+  return c;
+}
+
+bool serves(const SnapshotStore& store, const std::string& series) {
+  return store.current()->metrics_text()->find(series) != std::string::npos;
+}
+
+TEST(SnapshotStore, ReconfigureKeepsUnchangedClustersAndIgnoresRetiredLoops) {
+  SnapshotStore store({named("a", false), named("b", false)});
+  store.publish(named("a", true));
+  store.publish(named("b", true));
+  // b changed, a kept, c added, nothing else.
+  const auto epochs = store.reconfigure({named("a", false), ClusterStatus{.name = "b"}, ClusterStatus{.name = "c"}},
+                                        {"a"});
+  ASSERT_EQ(epochs.size(), 3u);
+  EXPECT_EQ(epochs[0], 0u);  // a keeps its epoch and its data
+  EXPECT_NE(epochs[1], 0u);
+  EXPECT_NE(epochs[2], epochs[1]);
+  EXPECT_TRUE(serves(store, "kafka_lag_exporter_up{cluster_name=\"a\"} 1"));
+  EXPECT_TRUE(serves(store, "kafka_lag_exporter_up{cluster_name=\"b\"} 0"));
+  EXPECT_FALSE(store.current()->ready());  // b and c start over
+  // b's old loop (epoch 0) finishing a cycle late is ignored...
+  store.publish(named("b", true), 0);
+  EXPECT_TRUE(serves(store, "kafka_lag_exporter_up{cluster_name=\"b\"} 0"));
+  // ...its new loop is not.
+  store.publish(named("b", true), epochs[1]);
+  EXPECT_TRUE(serves(store, "kafka_lag_exporter_up{cluster_name=\"b\"} 1"));
+  // A removed cluster's late publish does not bring it back.
+  store.reconfigure({named("a", true)}, {"a"});
+  store.publish(named("c", true), epochs[2]);
+  EXPECT_FALSE(serves(store, "cluster_name=\"c\""));
+  EXPECT_FALSE(serves(store, "cluster_name=\"b\""));
+}
+
+TEST(SnapshotStore, LeaderCheckChoosesTheStandbySnapshotPerRequest) {
+  SnapshotStore store({named("a", true)});
+  store.update_exporter_stats([](ExporterStats& s) { s.scope.leader_provider = "kafka"; });
+  bool leader = false;
+  store.set_leader_check([&leader] { return leader; });
+  auto standby = store.current();
+  EXPECT_FALSE(standby->ready());
+  EXPECT_NE(standby->not_ready_reason().find("standby"), std::string::npos);
+  EXPECT_TRUE(standby->stats().scope.standby);
+  EXPECT_TRUE(serves(store, "kafka_lag_exporter_leader{provider=\"kafka\"} 0"));
+  EXPECT_FALSE(serves(store, "cluster_name"));
+  leader = true;
+  EXPECT_TRUE(store.current()->ready());
+  EXPECT_TRUE(serves(store, "kafka_lag_exporter_leader{provider=\"kafka\"} 1"));
+  EXPECT_TRUE(serves(store, "kafka_lag_exporter_up{cluster_name=\"a\"} 1"));
+  // A new term forgets the old term's data.
+  store.reset_clusters({ClusterStatus{.name = "a"}});
+  EXPECT_FALSE(store.current()->ready());
+  EXPECT_TRUE(serves(store, "kafka_lag_exporter_up{cluster_name=\"a\"} 0"));
+}
+
+TEST(SnapshotStore, ReloadStatusIsServed) {
+  SnapshotStore store({named("a", true)});
+  EXPECT_TRUE(serves(store, "kafka_lag_exporter_config_last_reload_successful 1"));
+  store.update_exporter_stats([](ExporterStats& s) { s.reload_successful = false; });
+  EXPECT_TRUE(serves(store, "kafka_lag_exporter_config_last_reload_successful 0"));
 }
 
 }  // namespace
