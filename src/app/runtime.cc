@@ -85,13 +85,15 @@ void Runtime::start_ha() {
         [provider = election_->provider()](metrics::ExporterStats& s) { s.scope.leader_provider = provider; });
     store_.set_leader_check([this] { return election_->is_leader(Clock::now()); });
     election_->start([this](bool leader) {
-      if (!leader) return;  // the store and the loops' gates already ask is_leader()
-      // A new term starts from fresh cycles; /ready waits for them.
+      // The store and the loops' gates ask is_leader() themselves. The data
+      // of a term is forgotten when it ends and again when a new one starts
+      // (a cycle may have finished in between), so a new term serves only
+      // fresh cycles and /ready waits for them.
       {
         std::lock_guard lock(mu_);
         store_.reset_clusters(initial_statuses(config_));
       }
-      wake_loops();
+      if (leader) wake_loops();
     });
     spdlog::info("leader election ({}) as {}", election_->provider(), identity);
   } else if (ex.sharding.enabled) {
@@ -113,6 +115,7 @@ http::ReloadOutcome Runtime::reload() {
     store_.update_exporter_stats([](metrics::ExporterStats& s) { s.reload_successful = false; });
     return http::ReloadOutcome{false, std::move(message)};
   };
+  if (stopping_) return {false, "shutting down"};
   auto next = config::load_file(config_path_, config::process_env());
   if (!next) return fail(next.error().to_string());
   auto plan = config::plan_reload(config_, *next);
@@ -154,7 +157,13 @@ int Runtime::run(const sigset_t& signals) {
     spdlog::error("{}", e.what());
     return kExitRuntime;
   }
-  const config::Exporter& ex = config_.exporter;
+  // A copy: a reload may replace config_ while this thread still reads it.
+  const config::Exporter ex = config_.exporter;
+  // The first loops exist before the server can take a reload.
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& c : config_.clusters) loops_[c.name] = make_loop(c, config_.exporter, 0);
+  }
   // A loop publishes at least every max(poll_interval, cycle_timeout); allow
   // two of those plus slack before /health calls it wedged.
   const auto liveness_limit = 2 * std::max(ex.poll_interval, ex.effective_cycle_timeout()) + std::chrono::seconds(30);
@@ -180,31 +189,31 @@ int Runtime::run(const sigset_t& signals) {
                  ex.otel.export_interval.count());
   }
 
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& c : config_.clusters) loops_[c.name] = make_loop(c, config_.exporter, 0);
-  }
-
   int sig = 0;
   for (;;) {
     sigwait(&signals, &sig);
     if (sig != SIGHUP) break;
     spdlog::info("received SIGHUP, reloading {}", config_path_);
-    reload();
+    try {
+      reload();
+    } catch (const std::exception& e) {  // e.g. no thread for a new loop
+      spdlog::error("config reload failed: {}", e.what());
+    }
   }
   spdlog::info("received signal {}, shutting down", sig);
+  const auto give_up = Clock::now() + kShutdownGrace;
+  server.stop();  // no more reloads from HTTP
   std::vector<std::unique_ptr<collect::ClusterLoop>> all;
   {
     std::lock_guard lock(mu_);
+    stopping_ = true;
     for (auto& [name, loop] : loops_) all.push_back(std::move(loop));
     loops_.clear();
     for (auto& loop : retiring_) all.push_back(std::move(loop));
     retiring_.clear();
   }
-  const auto give_up = Clock::now() + kShutdownGrace;
   for (auto& l : all) l->request_stop();
   if (otlp) otlp->stop();  // aborts a transfer in flight
-  server.stop();
   // Hand leadership or shards to a peer at once rather than after a session
   // timeout (bounded: leaving the group takes at most ~1 s).
   if (election_) election_->stop();

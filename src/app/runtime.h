@@ -48,14 +48,16 @@ class Runtime {
   void start_ha();
 
   const std::string config_path_;
-  std::mutex mu_;  // guards config_, loops_ and retiring_
+  std::mutex mu_;  // guards config_, stopping_, loops_ and retiring_
   config::Config config_;
+  bool stopping_ = false;  // set at shutdown: no reload may start loops then
   metrics::SnapshotStore store_;
+  // Declared before the loops, so destroyed after them: loop threads ask them.
+  std::unique_ptr<ha::Election> election_;
+  std::unique_ptr<ha::ShardOwnership> shards_;
   std::map<std::string, std::unique_ptr<collect::ClusterLoop>> loops_;
   // Loops of removed or changed clusters, asked to stop; reaped once done.
   std::vector<std::unique_ptr<collect::ClusterLoop>> retiring_;
-  std::unique_ptr<ha::Election> election_;
-  std::unique_ptr<ha::ShardOwnership> shards_;
 };
 
 }  // namespace klag::app

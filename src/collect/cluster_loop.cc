@@ -125,6 +125,8 @@ void ClusterLoop::cycle() {
     }
     status_.stale = status_.lag != nullptr;
   }
+  spdlog::debug("cluster {}: cycle {} {} in {:.3f}s", status_.name, status_.cycles, result ? "ok" : "failed",
+                status_.last_cycle_seconds);
   publish_(status_);
 }
 

@@ -165,8 +165,13 @@ void parse_leadership(Context& ctx, const toml::table& table, std::string path, 
     return ctx.fail(r.path("grace_period_secs"), r.line("grace_period_secs"),
                     "must be less than lease_duration_secs (" + std::to_string(out.lease_duration_secs) + ")");
   }
-  if (!out.api_url.empty() && !out.api_url.starts_with("https://") && !out.api_url.starts_with("http://")) {
-    return ctx.fail(r.path("api_url"), r.line("api_url"), "must start with https:// or http://, got " + quote(out.api_url));
+  // The bearer token travels with every request: plain http only to this host.
+  const bool loopback_http = out.api_url.starts_with("http://127.0.0.1") ||
+                             out.api_url.starts_with("http://localhost") || out.api_url.starts_with("http://[::1]");
+  if (!out.api_url.empty() && !out.api_url.starts_with("https://") && !loopback_http) {
+    return ctx.fail(r.path("api_url"), r.line("api_url"),
+                    "must start with https:// (http:// only for 127.0.0.1, localhost or [::1]), got " +
+                        quote(out.api_url));
   }
 }
 

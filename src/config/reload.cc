@@ -12,6 +12,17 @@ const Cluster& Config::coordination_cluster(const KafkaCoordination& k) const {
   return clusters.front();  // parse() guarantees at least one cluster
 }
 
+namespace {
+
+// What a coordination group member takes from its cluster: a change in
+// filters or labels does not move the group.
+bool same_connection(const Cluster& a, const Cluster& b) {
+  return a.name == b.name && a.bootstrap_servers == b.bootstrap_servers &&
+         a.consumer_properties == b.consumer_properties;
+}
+
+}  // namespace
+
 std::expected<ReloadPlan, std::string> plan_reload(const Config& current, const Config& next) {
   const Exporter& a = current.exporter;
   const Exporter& b = next.exporter;
@@ -27,11 +38,11 @@ std::expected<ReloadPlan, std::string> plan_reload(const Config& current, const 
   // The coordination group's cluster must stay as it is: its brokers carry
   // the group this replica is a member of.
   if (a.leadership.enabled && a.leadership.provider == "kafka" &&
-      current.coordination_cluster(a.leadership.kafka) != next.coordination_cluster(b.leadership.kafka)) {
+      !same_connection(current.coordination_cluster(a.leadership.kafka), next.coordination_cluster(b.leadership.kafka))) {
     return std::unexpected("the cluster hosting the leadership group changed; restart to change it");
   }
   if (a.sharding.enabled &&
-      current.coordination_cluster(a.sharding.kafka) != next.coordination_cluster(b.sharding.kafka)) {
+      !same_connection(current.coordination_cluster(a.sharding.kafka), next.coordination_cluster(b.sharding.kafka))) {
     return std::unexpected("the cluster hosting the sharding group changed; restart to change it");
   }
 

@@ -17,6 +17,9 @@ bool holds_zero(const Holding& h) { return !h.partitions.empty() && h.partitions
 class KafkaElection final : public Election {
  public:
   explicit KafkaElection(kafka::MemberOptions options) : membership_(std::move(options)) {}
+  ~KafkaElection() override { stop(); }  // the thread's callback uses leader_
+  KafkaElection(const KafkaElection&) = delete;
+  KafkaElection& operator=(const KafkaElection&) = delete;
 
   void start(OnChange on_change) override {
     membership_.start([this, on_change = std::move(on_change)](const Holding& h) {

@@ -52,13 +52,14 @@ Holding KafkaMembership::held(Clock::time_point now) const {
   return holding_;
 }
 
-void KafkaMembership::report(Holding h) {
+void KafkaMembership::report(Holding h, Clock::time_point polled) {
   {
     std::lock_guard lock(mu_);
+    last_poll_ = polled;
     if (h.partitions == holding_.partitions && h.total == holding_.total) return;
     holding_ = h;
   }
-  if (on_change_) on_change_(h);
+  if (on_change_) on_change_(h);  // outside the lock: it may call held()
 }
 
 void KafkaMembership::run() {
@@ -68,7 +69,7 @@ void KafkaMembership::run() {
     return stop_cv_.wait_for(lock, wait, [this] { return stop_; });
   };
   while (!stopping(milliseconds(0))) {
-    auto member = kafka::GroupMember::join(options_, kJoinTimeout);
+    auto member = kafka::GroupMember::join(options_, kJoinTimeout, [&stopping] { return stopping(milliseconds(0)); });
     if (!member) {
       spdlog::warn("coordination group {}: cannot join: {} (retrying in {}ms)", options_.group,
                    member.error().to_string(), backoff.count());
@@ -80,10 +81,7 @@ void KafkaMembership::run() {
     spdlog::info("coordination group {}: joined as {} (topic {}, {} partition(s))", options_.group,
                  options_.client_id, options_.topic, (*member)->topic_partitions());
     auto last = Clock::now();
-    {
-      std::lock_guard lock(mu_);
-      last_poll_ = last;
-    }
+    report(Holding{.partitions = {}, .total = (*member)->topic_partitions()}, last);
     bool rejoin = false;
     while (!rejoin && !stopping(milliseconds(0))) {
       auto partitions = (*member)->poll(kPollSlice);
@@ -96,21 +94,21 @@ void KafkaMembership::run() {
         rejoin = true;
         partitions.clear();
       }
-      {
-        std::lock_guard lock(mu_);
-        last_poll_ = now;
-      }
       last = now;
-      report(Holding{.partitions = std::move(partitions), .total = (*member)->topic_partitions()});
+      // The new holding and the poll time change together: held() must
+      // never pair a fresh poll time with an assignment from before a stall.
+      report(Holding{.partitions = std::move(partitions), .total = (*member)->topic_partitions()}, now);
     }
     member->reset();  // leaves the group
   }
   int total = 0;
+  Clock::time_point polled;
   {
     std::lock_guard lock(mu_);
     total = holding_.total;
+    polled = last_poll_;
   }
-  report(Holding{.partitions = {}, .total = total});
+  report(Holding{.partitions = {}, .total = total}, polled);
 }
 
 }  // namespace klag::ha

@@ -53,7 +53,7 @@ class KafkaMembership {
 
  private:
   void run();
-  void report(Holding h);
+  void report(Holding h, Clock::time_point polled);
 
   kafka::MemberOptions options_;
   std::chrono::milliseconds stall_limit_;

@@ -24,7 +24,8 @@ struct ErrorDeleter {
 };
 
 // Creates the topic; an existing one is fine (every replica tries).
-std::expected<void, Error> create_topic(rd_kafka_t* rk, const MemberOptions& o, milliseconds timeout) {
+std::expected<void, Error> create_topic(rd_kafka_t* rk, const MemberOptions& o, milliseconds timeout,
+                                        const std::function<bool()>& stopping) {
   char errstr[512];
   std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter> nt(
       rd_kafka_NewTopic_new(o.topic.c_str(), o.partitions, -1, errstr, sizeof errstr));
@@ -34,7 +35,11 @@ std::expected<void, Error> create_topic(rd_kafka_t* rk, const MemberOptions& o, 
   QueuePtr q(rd_kafka_queue_new(rk));
   rd_kafka_NewTopic_t* list[] = {nt.get()};
   rd_kafka_CreateTopics(rk, list, 1, opts.get(), q.get());
-  EventPtr ev(rd_kafka_queue_poll(q.get(), static_cast<int>(timeout.count()) + 1000));
+  EventPtr ev;
+  const auto give_up = std::chrono::steady_clock::now() + timeout + milliseconds(1000);
+  while (!ev && !stopping() && std::chrono::steady_clock::now() < give_up) {
+    ev.reset(rd_kafka_queue_poll(q.get(), 100));
+  }
   if (!ev) return std::unexpected(Error::timed_out("CreateTopics " + o.topic));
   if (auto err = rd_kafka_event_error(ev.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return std::unexpected(Error::from_code(err, "CreateTopics " + o.topic));
@@ -54,13 +59,14 @@ std::expected<void, Error> create_topic(rd_kafka_t* rk, const MemberOptions& o, 
 }
 
 // The topic's partition count, once its metadata shows every partition.
-std::expected<int, Error> partition_count(rd_kafka_t* rk, const std::string& topic, milliseconds timeout) {
+std::expected<int, Error> partition_count(rd_kafka_t* rk, const std::string& topic, milliseconds timeout,
+                                          const std::function<bool()>& stopping) {
   std::unique_ptr<rd_kafka_topic_t, TopicDeleter> rkt(rd_kafka_topic_new(rk, topic.c_str(), nullptr));
   const auto give_up = std::chrono::steady_clock::now() + timeout;
   Error last = Error::timed_out("Metadata " + topic);
-  while (std::chrono::steady_clock::now() < give_up) {
+  while (!stopping() && std::chrono::steady_clock::now() < give_up) {
     const rd_kafka_metadata_t* raw = nullptr;
-    auto err = rd_kafka_metadata(rk, 0, rkt.get(), &raw, 2000);
+    auto err = rd_kafka_metadata(rk, 0, rkt.get(), &raw, 500);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       MetadataPtr md(raw);
       if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topics[0].partition_cnt > 0) {
@@ -80,13 +86,16 @@ std::expected<int, Error> partition_count(rd_kafka_t* rk, const std::string& top
 struct GroupMember::Impl {
   KafkaPtr rk;
   std::string topic;
+  std::string group;
+  rd_kafka_resp_err_t last_error = RD_KAFKA_RESP_ERR_NO_ERROR;
 };
 
 GroupMember::GroupMember(std::unique_ptr<Impl> impl, int partitions)
     : impl_(std::move(impl)), topic_partitions_(partitions) {}
 
-std::expected<std::unique_ptr<GroupMember>, Error> GroupMember::join(const MemberOptions& o,
-                                                                     milliseconds timeout) {
+std::expected<std::unique_ptr<GroupMember>, Error> GroupMember::join(const MemberOptions& o, milliseconds timeout,
+                                                                     const std::function<bool()>& stopping) {
+  const auto join_deadline = std::chrono::steady_clock::now() + timeout;
   const auto session = o.session_timeout.count();
   // Three heartbeats per session, as the Java client does by default.
   const auto heartbeat = std::max<int64_t>(session / 3, 100);
@@ -103,14 +112,20 @@ std::expected<std::unique_ptr<GroupMember>, Error> GroupMember::join(const Membe
        // joins and owners keep their shards across rebalances.
        {"partition.assignment.strategy", "cooperative-sticky"},
        {"auto.offset.reset", "latest"},
-       {"allow.auto.create.topics", "false"}},
+       {"allow.auto.create.topics", "false"},
+       // After the user's properties: a client.id set there for the
+       // exporter's other handles must not hide which replica this is.
+       {"client.id", o.client_id}},
       o.client_id);
   if (!rk) return std::unexpected(rk.error());
-  if (auto created = create_topic(rk->get(), o, timeout); !created) {
+  if (auto created = create_topic(rk->get(), o, timeout / 2, stopping); !created) {
     // Without the right to create topics the topic may still exist.
     spdlog::warn("coordination topic {}: {}", o.topic, created.error().to_string());
   }
-  auto count = partition_count(rk->get(), o.topic, timeout);
+  // One budget for the whole join.
+  const auto left = std::max(milliseconds(500), std::chrono::duration_cast<milliseconds>(
+                                                     join_deadline - std::chrono::steady_clock::now()));
+  auto count = partition_count(rk->get(), o.topic, left, stopping);
   if (!count) return std::unexpected(count.error());
 
   PartitionListPtr topics(rd_kafka_topic_partition_list_new(1));
@@ -118,7 +133,7 @@ std::expected<std::unique_ptr<GroupMember>, Error> GroupMember::join(const Membe
   if (auto err = rd_kafka_subscribe(rk->get(), topics.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return std::unexpected(Error::from_code(err, "subscribe " + o.topic));
   }
-  auto impl = std::make_unique<Impl>(Impl{std::move(*rk), o.topic});
+  auto impl = std::make_unique<Impl>(Impl{std::move(*rk), o.topic, o.group});
   return std::unique_ptr<GroupMember>(new GroupMember(std::move(impl), *count));
 }
 
@@ -149,15 +164,7 @@ GroupMember::~GroupMember() {
   }
   const auto give_up = std::chrono::steady_clock::now() + milliseconds(1000);
   while (!rd_kafka_consumer_closed(rk) && std::chrono::steady_clock::now() < give_up) {
-    EventPtr ev(rd_kafka_queue_poll(q.get(), 50));
-    if (!ev || rd_kafka_event_type(ev.get()) != RD_KAFKA_EVENT_REBALANCE) continue;
-    // Hand the assignment back so the close can proceed.
-    if (std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE") {
-      std::unique_ptr<rd_kafka_error_t, ErrorDeleter> e(
-          rd_kafka_incremental_unassign(rk, rd_kafka_event_topic_partition_list(ev.get())));
-    } else {
-      rd_kafka_assign(rk, nullptr);
-    }
+    EventPtr ev(rd_kafka_queue_poll(q.get(), 50));  // no rebalance_cb: nothing to hand back
   }
   spdlog::debug("coordination group: {}", rd_kafka_consumer_closed(rk) ? "left" : "leaving timed out");
 }
@@ -165,9 +172,15 @@ GroupMember::~GroupMember() {
 std::vector<int32_t> GroupMember::poll(milliseconds timeout) {
   rd_kafka_t* rk = impl_->rk.get();
   if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, static_cast<int>(timeout.count()))) {
-    // Nothing is ever produced to the topic; errors are group-level news.
+    // Nothing is ever produced to the topic, so errors are group-level
+    // news: an invalid session timeout, a denied group, a fatal error. They
+    // leave this replica without leadership or shards: say so once per
+    // change, not on every poll.
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      spdlog::debug("coordination group: {}", rd_kafka_message_errstr(m));
+      if (m->err != impl_->last_error) {
+        spdlog::warn("coordination group {}: {}", impl_->group, rd_kafka_message_errstr(m));
+        impl_->last_error = m->err;
+      }
     }
     rd_kafka_message_destroy(m);
   }
@@ -179,6 +192,7 @@ std::vector<int32_t> GroupMember::poll(milliseconds timeout) {
     if (impl_->topic == list->elems[i].topic) out.push_back(list->elems[i].partition);
   }
   std::sort(out.begin(), out.end());
+  if (!out.empty()) impl_->last_error = RD_KAFKA_RESP_ERR_NO_ERROR;  // working again
   return out;
 }
 

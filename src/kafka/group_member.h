@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,9 +31,11 @@ class GroupMember {
  public:
   // Creates the topic if it is missing (with options.partitions partitions),
   // reads its partition count and subscribes. Fails when the brokers cannot
-  // be reached within `timeout`.
+  // be reached within `timeout`, or soon after `stopping` turns true (no
+  // call blocks for more than half a second).
   static std::expected<std::unique_ptr<GroupMember>, Error> join(const MemberOptions& options,
-                                                                 std::chrono::milliseconds timeout);
+                                                                 std::chrono::milliseconds timeout,
+                                                                 const std::function<bool()>& stopping);
   // Leaves the group (so a peer takes over at once), bounded by ~1 s.
   ~GroupMember();
   GroupMember(const GroupMember&) = delete;

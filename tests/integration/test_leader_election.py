@@ -7,7 +7,7 @@ import signal
 import time
 import unittest
 
-from klag_harness import Broker, Exporter, select, value, wait_until
+from klag_harness import Broker, Exporter, free_port, select, value, wait_until
 
 SESSION_S = 6  # the broker's default group.min.session.timeout.ms
 
@@ -143,6 +143,23 @@ class LeaderElectionTest(unittest.TestCase):
         print(f"handover after SIGTERM: {handover:.1f}s")
         self.assertLess(handover, SESSION_S)
         self.assert_leader(frozen)
+
+    def test_unreachable_coordination_cluster(self):
+        # No broker listens there: nobody can lead, the replica says so, stays
+        # healthy, and still stops promptly although it is busy joining.
+        e = Exporter(config(f"127.0.0.1:{free_port()}", "lonely"))
+        try:
+            time.sleep(2)
+            self.assert_standby(e)
+            self.assertEqual(e.get("/health")[0], 200)
+            wait_until(lambda: "cannot join" in e.log_text(), 25, "the failed join to be logged")
+            time.sleep(1)  # into the next attempt
+        finally:
+            t0 = time.monotonic()
+            e.stop()
+            took = time.monotonic() - t0
+        print(f"\nstop while joining an unreachable cluster: {took:.2f}s")
+        self.assertLess(took, 2.5)
 
 
 if __name__ == "__main__":

@@ -63,9 +63,13 @@ class ReloadTest(unittest.TestCase):
         self.assertEqual(self.lag(m, "alpha"), 8)
         self.assertEqual(value(m, "kafka_lag_exporter_config_last_reload_successful"), 1)
         self.assertGreater(value(m, "kafka_lag_exporter_config_last_reload_success_timestamp_seconds"), started_at)
-        # alpha was unchanged: same loop, so its cycle count went on from
-        # where it was instead of starting over from 0.
+        # alpha was unchanged: the same loop goes on (one start in the log),
+        # and its cycle count continues from where it was instead of
+        # starting over from 0.
+        self.assertEqual(e.log_text().count("cluster alpha: collecting from"), 1)
         self.assertGreaterEqual(value(m, "kafka_lag_exporter_cycles_total", cluster_name="alpha"), alpha_cycles)
+        wait_until(lambda: value(e.metrics(), "kafka_lag_exporter_cycles_total", cluster_name="alpha") > alpha_cycles,
+                   10, "alpha's next cycle")
         self.assertIn("config reloaded: added beta; removed none; restarted none; unchanged alpha", e.log_text())
 
         # 2. A broken file over HTTP: 500 with the error, old config kept.
@@ -99,6 +103,7 @@ class ReloadTest(unittest.TestCase):
         self.assertEqual(e.get("/-/reload")[0], 405)
 
         # 4. A changed cluster restarts with its new settings.
+        self.assertEqual(e.log_text().count("cluster beta: collecting from"), 1)
         self.b.commit("rl-other", [("orders", 0, 2)])
         changed = cluster("beta", self.b.bootstrap).replace('["rl-.*"]', '["rl-other"]')
         self.write_config(HEAD + changed)
@@ -106,6 +111,7 @@ class ReloadTest(unittest.TestCase):
         wait_until(lambda: value(e.metrics(), "kafka_consumergroup_group_lag", cluster_name="beta",
                                  group="rl-other", topic="orders", partition=0) == 10, 30, "beta's new filter")
         self.assertEqual(select(e.metrics(), "kafka_consumergroup_group_lag", group="rl-group"), {})
+        self.assertEqual(e.log_text().count("cluster beta: collecting from"), 2)
         self.assertEqual(e.get("/health")[0], 200)
 
 

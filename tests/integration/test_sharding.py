@@ -99,6 +99,9 @@ class ShardingTest(unittest.TestCase):
         for k in expected:
             if k[0] in EXACT and union[k] != reference[k]:
                 return f"{k}: {union[k]} != {reference[k]}"
+        expected_summed = {k for k in reference if k[0] in SUMMED}
+        if set(summed) != expected_summed:
+            return f"summed families {sorted(summed)} != {sorted(expected_summed)}"
         for k, v in summed.items():
             if reference.get(k) != v:
                 return f"{k}: summed {v} != {reference.get(k)}"

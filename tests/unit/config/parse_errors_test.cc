@@ -166,6 +166,8 @@ TEST(ParseErrors, CoordinationSettings) {
                "unknown key");
   expect_error(parse_failure(with_cluster("[exporter.leadership]\napi_url = \"kube:443\"\n")),
                "exporter.leadership.api_url", 2, "must start with https://");
+  expect_error(parse_failure(with_cluster("[exporter.leadership]\napi_url = \"http://kube:80\"\n")),
+               "exporter.leadership.api_url", 2, "http:// only for 127.0.0.1");
 }
 
 TEST(ParseErrors, CoordinationClusterMustBeConfigured) {

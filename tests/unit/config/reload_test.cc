@@ -74,5 +74,17 @@ TEST(PlanReload, TheCoordinationClusterCannotChangeUnderARunningGroup) {
   EXPECT_EQ(plan->added, std::vector<std::string>{"c"});
 }
 
+TEST(PlanReload, TheCoordinationClustersFiltersMayChange) {
+  const char* kAFiltered = "[[clusters]]\nname = \"a\"\nbootstrap_servers = \"a:9092\"\ngroup_whitelist = [\"x.*\"]\n";
+  const char* kAMoved = "[[clusters]]\nname = \"a\"\nbootstrap_servers = \"a2:9092\"\n";
+  const auto base = parse_ok(cfg("[exporter.leadership]\nenabled = true\n", {kA}));
+  auto plan = plan_reload(base, parse_ok(cfg("[exporter.leadership]\nenabled = true\n", {kAFiltered})));
+  ASSERT_TRUE(plan) << plan.error();
+  EXPECT_EQ(plan->changed, std::vector<std::string>{"a"});
+  plan = plan_reload(base, parse_ok(cfg("[exporter.leadership]\nenabled = true\n", {kAMoved})));
+  ASSERT_FALSE(plan);
+  EXPECT_NE(plan.error().find("leadership group"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace klag::config

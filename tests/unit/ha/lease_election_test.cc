@@ -313,18 +313,19 @@ TEST(LeaseElection, CreatesRenewsStepsDownWhenTheApiHangsAndReleasesOnStop) {
   std::this_thread::sleep_for(milliseconds(1600));
   {
     std::lock_guard lock(api.mu);
-    EXPECT_GE(api.rv, 3);
-    EXPECT_LE(api.rv, 6);
+    EXPECT_GE(api.rv, 2);  // created, then renewed at least once (about 3 times unless the machine is loaded)
+    EXPECT_LE(api.rv, 8);
     EXPECT_EQ(std::count(api.log.begin(), api.log.end(), "GET /apis/coordination.k8s.io/v1/namespaces/mon/leases/klag"), 1);
   }
   EXPECT_TRUE(election->is_leader(Clock::now()));
 
   // The API stops answering: leadership ends no later than 1 s (D - G)
   // after the last successful renew, which was at most 500 ms before.
-  const auto hung = Clock::now();
+  Clock::time_point hung;
   {
     std::lock_guard lock(api.mu);
     api.hang = true;
+    hung = Clock::now();  // after the flag: a renew that succeeds was sent before this
   }
   // Any renew that succeeded was sent before `hung`, so the deadline is
   // already at most hung + 1 s, whatever the thread does meanwhile.
