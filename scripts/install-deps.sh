@@ -16,6 +16,8 @@ PACKAGES=(
   openjdk-17-jre-headless maven
   # end-to-end checks: real Prometheus server and promtool
   prometheus curl procps python3 python3-venv iproute2 openssl
+  # benchmarks: HTTP load generator for /metrics latency
+  wrk
 )
 
 missing=()

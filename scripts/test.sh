@@ -3,7 +3,9 @@
 # and integration test through ctest:
 #   1. normal build, Kafka ${KAFKA_VERSION:-4.4.0} (unit + integration)
 #   2. the Kafka integration tests again against a 3.9.x broker
-#   3. AddressSanitizer + UndefinedBehaviorSanitizer build (unit + integration)
+#   3. the benchmarks once, small size, as a smoke test (they must keep
+#      working; figures are only checked for sanity, never timed)
+#   4. AddressSanitizer + UndefinedBehaviorSanitizer build (unit + integration)
 # Exits non-zero if any step fails; every step still runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +63,8 @@ step "build (RelWithDebInfo)" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 step "tests, Kafka $KAFKA_4" env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build --output-on-failure -j "$JOBS"
 step "Kafka integration tests, Kafka $KAFKA_3" \
   env KAFKA_VERSION="$KAFKA_3" ctest --test-dir build -L '^kafka$' --output-on-failure -j "$JOBS"
+step "benchmark smoke (small size)" bash -c \
+  'KAFKA_VERSION='"$KAFKA_4"' python3 bench/scale_bench.py --smoke && build/bench/micro/klag-microbench --benchmark_filter=/10/10/20/ --benchmark_min_time=0.01 >/dev/null'
 step "build (ASan+UBSan)" build build-asan -DCMAKE_BUILD_TYPE=Debug -DKLAG_SANITIZE=ON
 step "tests under ASan+UBSan, Kafka $KAFKA_4" \
   env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build-asan --output-on-failure -j "$JOBS"

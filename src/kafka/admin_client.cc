@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <thread>
+#include <mutex>
+#include <atomic>
 
 #include "kafka/handles.h"
 #include "kafka/make_handle.h"
@@ -316,90 +319,111 @@ std::expected<ClusterMetadata, Error> AdminClient::metadata(const Deadline& dead
 
 namespace {
 
-// One offsets_for_times call: `special` is -2 (log start) or -1 (end).
-// Returns the answered offsets; on a whole-call error, the error.
-std::expected<std::map<lag::TopicPartition, int64_t>, Error> query_offsets(
-    rd_kafka_t* rk, const std::vector<lag::TopicPartition>& tps, int64_t special, const Deadline& deadline) {
-  std::map<lag::TopicPartition, int64_t> out;
-  if (tps.empty()) return out;
+// Partitions per offsets_for_times call. librdkafka 2.0.2 matches each
+// answered partition against the request list by linear search (strcmp on
+// topic names), so one call costs O(n^2): 20,000 partitions in one call
+// take seconds of CPU. Chunks of this size keep it linear in the total and
+// still send one ListOffsets request per chunk.
+constexpr size_t kChunk = 250;
+// Chunks in flight at once (each call blocks its thread for a round trip).
+constexpr size_t kWorkers = 4;
+
+// One offsets_for_times call on `rk` for the partitions `idx` of `all`;
+// `special` is -2 (log start) or -1 (end). Writes answered offsets into
+// `out` at the same indexes (entries left at -1 were not answered).
+std::expected<void, Error> query_offsets(rd_kafka_t* rk, const std::vector<lag::TopicPartition>& all,
+                                         const std::vector<size_t>& idx, int64_t special, const Deadline& deadline,
+                                         std::vector<int64_t>& out) {
   if (deadline.expired()) return std::unexpected(Error::timed_out("ListOffsets"));
-  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(tps.size())));
-  for (const auto& tp : tps) {
-    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = special;
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(idx.size())));
+  for (size_t i : idx) {
+    rd_kafka_topic_partition_list_add(list.get(), all[i].topic.c_str(), all[i].partition)->offset = special;
   }
   auto err = rd_kafka_offsets_for_times(rk, list.get(), timeout_ms(deadline));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return std::unexpected(Error::from_code(err, "ListOffsets"));
-  for (int i = 0; i < list->cnt; ++i) {
-    const auto& el = list->elems[i];
-    if (el.err == RD_KAFKA_RESP_ERR_NO_ERROR && el.offset >= 0) out[{el.topic, el.partition}] = el.offset;
+  // The list keeps its order: element k answers idx[k].
+  for (int k = 0; k < list->cnt; ++k) {
+    const auto& el = list->elems[k];
+    const auto& want = all[idx[static_cast<size_t>(k)]];
+    if (el.err == RD_KAFKA_RESP_ERR_NO_ERROR && el.offset >= 0 && el.partition == want.partition &&
+        want.topic == el.topic) {
+      out[idx[static_cast<size_t>(k)]] = el.offset;
+    }
   }
-  return out;
+  return {};
 }
 
 }  // namespace
 
 Watermarks AdminClient::watermarks(const std::vector<lag::TopicPartition>& partitions,
                                    const ClusterMetadata& metadata, const Deadline& deadline) {
-  rd_kafka_t* rk = impl_->rk.get();
   Watermarks out;
-  std::map<lag::TopicPartition, int64_t> earliest, latest, stable;
+  const size_t n = partitions.size();
+  if (n == 0) return out;
 
-  auto fetch = [&](const std::vector<lag::TopicPartition>& tps) -> std::expected<void, Error> {
-    auto lo = query_offsets(rk, tps, RD_KAFKA_OFFSET_BEGINNING, deadline);
-    if (!lo) return std::unexpected(lo.error());
-    auto hi = query_offsets(rk, tps, RD_KAFKA_OFFSET_END, deadline);
-    if (!hi) return std::unexpected(hi.error());
-    earliest.merge(*lo);
-    latest.merge(*hi);
-    // The LSO is extra information: its failure leaves it unknown but does
-    // not cost the offset lag.
-    if (auto st = query_offsets(impl_->rk_committed.get(), tps, RD_KAFKA_OFFSET_END, deadline)) {
-      stable.merge(*st);
-    } else {
-      out.errors.push_back(st.error());
-    }
-    return {};
-  };
-
-  if (auto all = fetch(partitions); !all) {
-    // All-or-nothing failure: one leader failing loses every partition.
-    // Retry per leader so only the failing leader's partitions go missing.
-    out.errors.push_back(all.error());
-    std::map<std::pair<std::string_view, int32_t>, int32_t> leader_of;
-    for (const auto& t : metadata.topics) {
-      for (const auto& p : t.partitions) leader_of[{t.name, p.id}] = p.leader;
-    }
-    std::map<int32_t, std::vector<lag::TopicPartition>> by_leader;
-    for (const auto& tp : partitions) {
-      auto it = leader_of.find({tp.topic, tp.partition});
-      by_leader[it == leader_of.end() ? -1 : it->second].push_back(tp);
-    }
-    if (by_leader.size() > 1) {
-      for (const auto& [leader, tps] : by_leader) {
-        if (auto r = fetch(tps); !r) {
-          spdlog::debug("watermarks for {} partitions led by broker {} failed: {}", tps.size(), leader,
-                        r.error().to_string());
-          out.errors.push_back(r.error());
-        }
-      }
+  // Chunks never mix leaders, so a failing leader costs only its own
+  // partitions (a call fails as a whole when any of its requests fails).
+  std::map<std::pair<std::string_view, int32_t>, int32_t> leader_of;
+  for (const auto& t : metadata.topics) {
+    for (const auto& p : t.partitions) leader_of[{t.name, p.id}] = p.leader;
+  }
+  std::map<int32_t, std::vector<size_t>> by_leader;
+  for (size_t i = 0; i < n; ++i) {
+    auto it = leader_of.find({partitions[i].topic, partitions[i].partition});
+    by_leader[it == leader_of.end() ? -1 : it->second].push_back(i);
+  }
+  std::vector<std::vector<size_t>> chunks;
+  for (auto& [leader, idx] : by_leader) {
+    for (size_t first = 0; first < idx.size(); first += kChunk) {
+      chunks.emplace_back(idx.begin() + static_cast<std::ptrdiff_t>(first),
+                          idx.begin() + static_cast<std::ptrdiff_t>(std::min(idx.size(), first + kChunk)));
     }
   }
-  out.partitions.reserve(partitions.size());
-  for (const auto& tp : partitions) {
-    auto lo = earliest.find(tp);
-    auto hi = latest.find(tp);
-    if (lo == earliest.end() || hi == latest.end()) {
+
+  std::vector<int64_t> earliest(n, -1), latest(n, -1), stable(n, -1);
+  struct Job {
+    const std::vector<size_t>* idx;
+    rd_kafka_t* rk;
+    int64_t special;
+    std::vector<int64_t>* out;
+  };
+  std::vector<Job> jobs;
+  for (const auto& c : chunks) {
+    jobs.push_back({&c, impl_->rk.get(), RD_KAFKA_OFFSET_BEGINNING, &earliest});
+    jobs.push_back({&c, impl_->rk.get(), RD_KAFKA_OFFSET_END, &latest});
+    // The LSO is extra information: without it a partition still has lag.
+    jobs.push_back({&c, impl_->rk_committed.get(), RD_KAFKA_OFFSET_END, &stable});
+  }
+  std::atomic<size_t> next{0};
+  std::mutex errors_mu;
+  auto work = [&] {
+    for (size_t j = next++; j < jobs.size(); j = next++) {
+      const Job& job = jobs[j];
+      if (auto r = query_offsets(job.rk, partitions, *job.idx, job.special, deadline, *job.out); !r) {
+        std::lock_guard lock(errors_mu);
+        out.errors.push_back(r.error());
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> workers;
+    for (size_t w = 1; w < std::min(kWorkers, jobs.size()); ++w) workers.emplace_back(work);
+    work();
+  }  // joined here
+
+  out.partitions.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (earliest[i] < 0 || latest[i] < 0) {
       ++out.missing;
       continue;
     }
-    auto st = stable.find(tp);
     // The LSO is read on another connection after the high watermark, so it
     // can come out above it when records arrived in between: cap it.
-    out.partitions.push_back({.topic = tp.topic,
-                              .partition = tp.partition,
-                              .earliest = lo->second,
-                              .latest = hi->second,
-                              .stable = st == stable.end() ? -1 : std::min(st->second, hi->second)});
+    out.partitions.push_back({.topic = partitions[i].topic,
+                              .partition = partitions[i].partition,
+                              .earliest = earliest[i],
+                              .latest = latest[i],
+                              .stable = stable[i] < 0 ? -1 : std::min(stable[i], latest[i])});
   }
   return out;
 }

@@ -118,10 +118,12 @@ class AdminClient {
   // Metadata of every topic.
   std::expected<ClusterMetadata, Error> metadata(const Deadline& deadline);
 
-  // Log start and high watermark of `partitions`, with one batched
-  // offsets_for_times call per kind. That call fails as a whole when any
-  // leader fails, so on error it falls back to one call per leader and
-  // reports the partitions it could not get as missing.
+  // Log start, high watermark and last stable offset of `partitions`, with
+  // offsets_for_times calls of at most 250 partitions of one leader each
+  // (one ListOffsets request apiece), four in flight at once. A call fails
+  // as a whole, so a failing leader costs only its own partitions, which
+  // are reported as missing. (librdkafka 2.0.2 matches answers to the
+  // request by linear search, so larger calls cost quadratic CPU.)
   Watermarks watermarks(const std::vector<lag::TopicPartition>& partitions,
                         const ClusterMetadata& metadata, const Deadline& deadline);
 

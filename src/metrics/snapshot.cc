@@ -13,14 +13,12 @@ Snapshot::Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats s
     : clusters_(std::move(clusters)),
       stats_(stats),
       text_(std::make_shared<const std::string>(std::move(metrics_text))),
+      // Level 1: 2.6x faster than level 5 for 12 % more bytes (bench/micro).
+      gzip_(std::make_shared<const std::string>(gzip_compress(*text_, 1))),
       html_(std::make_shared<const std::string>(std::move(index_html))),
       ready_(ready),
       not_ready_reason_(std::move(not_ready_reason)) {}
 
-std::shared_ptr<const std::string> Snapshot::metrics_gzip() const {
-  std::call_once(gzip_once_, [this] { gzip_ = std::make_shared<const std::string>(gzip_compress(*text_)); });
-  return gzip_;
-}
 
 SnapshotStore::SnapshotStore(std::vector<collect::ClusterStatus> initial, std::chrono::steady_clock::time_point now) {
   for (auto& c : initial) entries_.push_back({std::move(c), 0, now});

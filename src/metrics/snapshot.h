@@ -1,9 +1,9 @@
 // The immutable result of one publication: everything the HTTP handlers
 // serve, rendered once, so a request only hands out bytes.
 //
-// Snapshot is immutable after construction except for the gzip body, which
-// is computed at most once, on the first request that accepts gzip
-// (thread-safe via call_once). SnapshotStore is thread-safe: cluster loops
+// Snapshot is immutable: the text and its gzip body are both made at
+// construction, on the publishing thread, so a scrape (Prometheus always
+// asks for gzip) only hands out bytes and the HTTP thread never compresses. SnapshotStore is thread-safe: cluster loops
 // publish, HTTP and other readers call current().
 #pragma once
 
@@ -31,7 +31,7 @@ class Snapshot {
   Snapshot& operator=(Snapshot&&) = delete;
 
   const std::shared_ptr<const std::string>& metrics_text() const { return text_; }
-  std::shared_ptr<const std::string> metrics_gzip() const;
+  const std::shared_ptr<const std::string>& metrics_gzip() const { return gzip_; }
   const std::shared_ptr<const std::string>& index_html() const { return html_; }
   // Every cluster finished its first cycle (successful or not).
   bool ready() const { return ready_; }
@@ -44,11 +44,10 @@ class Snapshot {
   std::vector<collect::ClusterStatus> clusters_;
   ExporterStats stats_;
   std::shared_ptr<const std::string> text_;
+  std::shared_ptr<const std::string> gzip_;  // after text_: made from it
   std::shared_ptr<const std::string> html_;
   bool ready_;
   std::string not_ready_reason_;
-  mutable std::once_flag gzip_once_;
-  mutable std::shared_ptr<const std::string> gzip_;
 };
 
 class SnapshotStore {

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   register_consume(app);
   register_demo(app);
   register_delete_records(app);
+  register_scale(app);
 
   install_stop_handlers();
   try {
