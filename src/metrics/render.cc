@@ -4,14 +4,17 @@
 #include <cmath>
 
 #include "metrics/families.h"
+#include "metrics/gzip.h"
 
 namespace klag::metrics {
 namespace {
 
 // Writes the text exposition: name{labels} value, one line per series.
+// With a GzipWriter, the text is handed to it in pieces of about 64 KB, so
+// the whole exposition never exists uncompressed.
 class TextSink final : public SeriesSink {
  public:
-  explicit TextSink(std::string& out) : out_(out) {}
+  explicit TextSink(std::string& out, GzipWriter* gz = nullptr) : out_(out), gz_(gz) {}
 
   void family(const Family& f) override {
     name_ = f.name;
@@ -41,11 +44,19 @@ class TextSink final : public SeriesSink {
     close_labels();
     append_int(out_, v);
     out_ += '\n';
+    maybe_flush();
   }
   void value(double v) override {
     close_labels();
     append_double(out_, v);
     out_ += '\n';
+    maybe_flush();
+  }
+  void flush() {
+    if (gz_) {
+      gz_->write(out_);
+      out_.clear();
+    }
   }
 
  private:
@@ -56,8 +67,12 @@ class TextSink final : public SeriesSink {
     out_ += "=\"";
   }
   void close_labels() { out_ += labels_open_ ? "} " : " "; }
+  void maybe_flush() {
+    if (gz_ && out_.size() >= 64 * 1024) flush();
+  }
 
   std::string& out_;
+  GzipWriter* gz_;
   std::string_view name_;
   bool labels_open_ = false;
 };
@@ -110,6 +125,17 @@ std::string render_prometheus(const std::vector<collect::ClusterStatus>& cluster
   TextSink sink(out);
   emit_metrics(clusters, sink, stats);
   return out;
+}
+
+std::string render_prometheus_gzip(const std::vector<collect::ClusterStatus>& clusters, const ExporterStats& stats,
+                                   int level) {
+  GzipWriter gz(level);
+  std::string buffer;
+  buffer.reserve(80 * 1024);
+  TextSink sink(buffer, &gz);
+  emit_metrics(clusters, sink, stats);
+  sink.flush();
+  return gz.finish();
 }
 
 }  // namespace klag::metrics

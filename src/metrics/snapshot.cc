@@ -8,17 +8,25 @@
 
 namespace klag::metrics {
 
-Snapshot::Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, std::string metrics_text,
+namespace {
+// zlib level 1: 2.6x faster than level 5 for 12 % more bytes (bench/micro).
+constexpr int kGzipLevel = 1;
+}  // namespace
+
+Snapshot::Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, std::string metrics_gzip,
                    std::string index_html, bool ready, std::string not_ready_reason)
     : clusters_(std::move(clusters)),
       stats_(stats),
-      text_(std::make_shared<const std::string>(std::move(metrics_text))),
-      // Level 1: 2.6x faster than level 5 for 12 % more bytes (bench/micro).
-      gzip_(std::make_shared<const std::string>(gzip_compress(*text_, 1))),
+      gzip_(std::make_shared<const std::string>(std::move(metrics_gzip))),
       html_(std::make_shared<const std::string>(std::move(index_html))),
       ready_(ready),
       not_ready_reason_(std::move(not_ready_reason)) {}
 
+
+std::shared_ptr<const std::string> Snapshot::metrics_text() const {
+  std::call_once(text_once_, [this] { text_ = std::make_shared<const std::string>(gzip_decompress(*gzip_)); });
+  return text_;
+}
 
 SnapshotStore::SnapshotStore(std::vector<collect::ClusterStatus> initial, std::chrono::steady_clock::time_point now) {
   for (auto& c : initial) entries_.push_back({std::move(c), 0, now});
@@ -122,7 +130,7 @@ std::shared_ptr<const Snapshot> SnapshotStore::build(bool standby) const {
   if (standby) {
     stats.scope.standby = true;
     return std::make_shared<const Snapshot>(std::vector<collect::ClusterStatus>{}, stats,
-                                            render_prometheus({}, stats), render_index_html({}), false,
+                                            render_prometheus_gzip({}, stats, kGzipLevel), render_index_html({}), false,
                                             "standby: another replica is the leader");
   }
   std::vector<collect::ClusterStatus> clusters;
@@ -132,9 +140,9 @@ std::shared_ptr<const Snapshot> SnapshotStore::build(bool standby) const {
     clusters.push_back(e.status);
     if (!e.status.first_cycle_done) waiting += (waiting.empty() ? "" : ", ") + e.status.name;
   }
-  std::string text = render_prometheus(clusters, stats);
+  std::string gz = render_prometheus_gzip(clusters, stats, kGzipLevel);
   std::string html = render_index_html(clusters);
-  return std::make_shared<const Snapshot>(std::move(clusters), stats, std::move(text), std::move(html),
+  return std::make_shared<const Snapshot>(std::move(clusters), stats, std::move(gz), std::move(html),
                                           waiting.empty(),
                                           waiting.empty() ? "" : "first cycle not finished for: " + waiting);
 }

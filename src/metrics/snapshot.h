@@ -1,9 +1,12 @@
 // The immutable result of one publication: everything the HTTP handlers
 // serve, rendered once, so a request only hands out bytes.
 //
-// Snapshot is immutable: the text and its gzip body are both made at
+// Snapshot is immutable: its exposition is rendered straight into gzip at
 // construction, on the publishing thread, so a scrape (Prometheus always
-// asks for gzip) only hands out bytes and the HTTP thread never compresses. SnapshotStore is thread-safe: cluster loops
+// asks for gzip) only hands out bytes, the HTTP thread never compresses, and
+// the uncompressed text is never held unless someone asks for it: the plain
+// text is inflated at most once, by the first request without gzip
+// (thread-safe via call_once). SnapshotStore is thread-safe: cluster loops
 // publish, HTTP and other readers call current().
 #pragma once
 
@@ -23,14 +26,14 @@ namespace klag::metrics {
 
 class Snapshot {
  public:
-  Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, std::string metrics_text,
+  Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, std::string metrics_gzip,
            std::string index_html, bool ready, std::string not_ready_reason);
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
   Snapshot(Snapshot&&) = delete;
   Snapshot& operator=(Snapshot&&) = delete;
 
-  const std::shared_ptr<const std::string>& metrics_text() const { return text_; }
+  std::shared_ptr<const std::string> metrics_text() const;
   const std::shared_ptr<const std::string>& metrics_gzip() const { return gzip_; }
   const std::shared_ptr<const std::string>& index_html() const { return html_; }
   // Every cluster finished its first cycle (successful or not).
@@ -43,8 +46,9 @@ class Snapshot {
  private:
   std::vector<collect::ClusterStatus> clusters_;
   ExporterStats stats_;
-  std::shared_ptr<const std::string> text_;
-  std::shared_ptr<const std::string> gzip_;  // after text_: made from it
+  std::shared_ptr<const std::string> gzip_;
+  mutable std::once_flag text_once_;
+  mutable std::shared_ptr<const std::string> text_;
   std::shared_ptr<const std::string> html_;
   bool ready_;
   std::string not_ready_reason_;

@@ -186,6 +186,31 @@ TEST(Gzip, RoundTripsThroughZlib) {
   EXPECT_EQ(static_cast<unsigned char>(gz[0]), 0x1f);
   EXPECT_EQ(static_cast<unsigned char>(gz[1]), 0x8b);
   EXPECT_LT(gz.size(), text.size());
+  EXPECT_EQ(gzip_decompress(gz), text);
+  EXPECT_THROW(gzip_decompress(text), std::runtime_error);
+  EXPECT_THROW(gzip_decompress(gz.substr(0, gz.size() / 2)), std::runtime_error);
+  EXPECT_EQ(gzip_decompress(gzip_compress("")), "");
+}
+
+TEST(Gzip, StreamedRenderingEqualsTheText) {
+  // Enough series to cross the 64 KB hand-over many times.
+  lag::ClusterSample s;
+  for (int p = 0; p < 300; ++p) s.partitions.push_back({"topic", p, 0, 100, 100});
+  for (int g = 0; g < 20; ++g) {
+    for (int p = 0; p < 300; ++p) s.committed.push_back({"group-" + std::to_string(g), "topic", p, p % 100});
+  }
+  ClusterStatus c = fixed_cluster();
+  c.lag = std::make_shared<const lag::ClusterLag>(lag::compute(s, 0));
+  ExporterStats stats;
+  stats.reload_successful = false;
+  const std::string text = render_prometheus({c}, stats);
+  ASSERT_GT(text.size(), 1'000'000u);
+  for (int level : {1, 6}) EXPECT_EQ(gzip_decompress(render_prometheus_gzip({c}, stats, level)), text);
+  // And the snapshot serves the same bytes either way.
+  SnapshotStore store({c});
+  store.update_exporter_stats([](ExporterStats& x) { x.reload_successful = false; });
+  EXPECT_EQ(*store.current()->metrics_text(), text);
+  EXPECT_EQ(gzip_decompress(*store.current()->metrics_gzip()), text);
 }
 
 TEST(SnapshotStore, ReadyOnlyAfterEveryClusterFinishedItsFirstCycle) {
