@@ -13,21 +13,11 @@ namespace {
 
 using std::chrono::milliseconds;
 
-struct TopicDeleter {
-  void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
-};
-struct NewTopicDeleter {
-  void operator()(rd_kafka_NewTopic_t* t) const { rd_kafka_NewTopic_destroy(t); }
-};
-struct ErrorDeleter {
-  void operator()(rd_kafka_error_t* e) const { rd_kafka_error_destroy(e); }
-};
-
 // Creates the topic; an existing one is fine (every replica tries).
 std::expected<void, Error> create_topic(rd_kafka_t* rk, const MemberOptions& o, milliseconds timeout,
                                         const std::function<bool()>& stopping) {
   char errstr[512];
-  std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter> nt(
+  NewTopicPtr nt(
       rd_kafka_NewTopic_new(o.topic.c_str(), o.partitions, -1, errstr, sizeof errstr));
   if (!nt) return std::unexpected(Error::from_code(RD_KAFKA_RESP_ERR__INVALID_ARG, "topic " + o.topic + ": " + errstr));
   AdminOptionsPtr opts(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS));
@@ -61,7 +51,7 @@ std::expected<void, Error> create_topic(rd_kafka_t* rk, const MemberOptions& o, 
 // The topic's partition count, once its metadata shows every partition.
 std::expected<int, Error> partition_count(rd_kafka_t* rk, const std::string& topic, milliseconds timeout,
                                           const std::function<bool()>& stopping) {
-  std::unique_ptr<rd_kafka_topic_t, TopicDeleter> rkt(rd_kafka_topic_new(rk, topic.c_str(), nullptr));
+  TopicPtr rkt(rd_kafka_topic_new(rk, topic.c_str(), nullptr));
   const auto give_up = std::chrono::steady_clock::now() + timeout;
   Error last = Error::timed_out("Metadata " + topic);
   while (!stopping() && std::chrono::steady_clock::now() < give_up) {
@@ -155,7 +145,7 @@ GroupMember::~GroupMember() {
   // One more slice for the LeaveGroup round trip.
   if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100)) rd_kafka_message_destroy(m);
   QueuePtr q(rd_kafka_queue_new(rk));
-  std::unique_ptr<rd_kafka_error_t, ErrorDeleter> err(rd_kafka_consumer_close_queue(rk, q.get()));
+  ErrorPtr err(rd_kafka_consumer_close_queue(rk, q.get()));
   if (err) {
     // The handle's deleter skips the close protocol; peers wait for the
     // session timeout instead.
