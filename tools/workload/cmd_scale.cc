@@ -5,6 +5,7 @@
 // in flight at once.
 #include "commands.h"
 #include "producer.h"
+#include "topic_admin.h"
 
 #include <algorithm>
 #include <chrono>
@@ -34,28 +35,9 @@ using AlterPtr = std::unique_ptr<rd_kafka_AlterConsumerGroupOffsets_t,
 std::string topic_name(const ScaleOptions& o, int t) { return o.prefix + "-t" + std::to_string(t); }
 std::string group_name(const ScaleOptions& o, int g) { return o.prefix + "-g" + std::to_string(g); }
 
-AdminOptionsPtr options(rd_kafka_t* rk, rd_kafka_admin_op_t op) {
-  AdminOptionsPtr opts(rd_kafka_AdminOptions_new(rk, op));
-  char errstr[512];
-  check(rd_kafka_AdminOptions_set_request_timeout(opts.get(), 120000, errstr, sizeof errstr), "request timeout");
-  if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS) {
-    check(rd_kafka_AdminOptions_set_operation_timeout(opts.get(), 120000, errstr, sizeof errstr), "operation timeout");
-  }
-  return opts;
-}
-
-EventPtr wait_event(rd_kafka_queue_t* q, const std::string& what) {
-  const auto deadline = Clock::now() + 180s;
-  while (Clock::now() < deadline) {
-    if (EventPtr ev{rd_kafka_queue_poll(q, 500)}) {
-      if (rd_kafka_event_error(ev.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        throw WorkloadError(what + ": " + rd_kafka_event_error_string(ev.get()));
-      }
-      return ev;
-    }
-  }
-  throw WorkloadError(what + ": no answer within 180 s");
-}
+// Batches of a hundred topics or hundreds of groups take longer than the
+// default admin timeout on a loaded broker.
+constexpr std::chrono::milliseconds kBatchTimeout{120000};
 
 void create_topics(rd_kafka_t* rk, const ScaleOptions& o) {
   constexpr int kBatch = 100;
@@ -69,9 +51,9 @@ void create_topics(rd_kafka_t* rk, const ScaleOptions& o) {
       if (!owned.back()) throw WorkloadError(std::string("NewTopic: ") + errstr);
       raw.push_back(owned.back().get());
     }
-    auto opts = options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    auto opts = admin_options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, kBatchTimeout);
     rd_kafka_CreateTopics(rk, raw.data(), raw.size(), opts.get(), q.get());
-    auto ev = wait_event(q.get(), "CreateTopics");
+    auto ev = await_result(q.get(), RD_KAFKA_EVENT_CREATETOPICS_RESULT, "CreateTopics", kBatchTimeout);
     size_t n = 0;
     const auto** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
     for (size_t i = 0; i < n; ++i) {
@@ -152,7 +134,7 @@ void commit_groups(rd_kafka_t* rk, const ScaleOptions& o) {
     }
     AlterPtr req(rd_kafka_AlterConsumerGroupOffsets_new(group_name(o, g).c_str(), list.get()));
     rd_kafka_AlterConsumerGroupOffsets_t* reqs[] = {req.get()};
-    auto opts = options(rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS);
+    auto opts = admin_options(rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, kBatchTimeout);
     rd_kafka_AlterConsumerGroupOffsets(rk, reqs, 1, opts.get(), q.get());
   };
   // A new broker loads __consumer_offsets partitions for a while: groups
@@ -164,7 +146,8 @@ void commit_groups(rd_kafka_t* rk, const ScaleOptions& o) {
   int retries = 0;
   while (done < o.groups) {
     while (sent < o.groups && sent - done < kInFlight) send(sent++);
-    auto ev = wait_event(q.get(), "AlterConsumerGroupOffsets");
+    auto ev = await_result(q.get(), RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, "AlterConsumerGroupOffsets",
+                           kBatchTimeout);
     size_t n = 0;
     const auto** groups =
         rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev.get()), &n);

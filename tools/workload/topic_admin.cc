@@ -8,38 +8,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kRequestTimeout = 30s;
 constexpr auto kSettleTimeout = 30s;
-
-AdminOptionsPtr admin_options(rd_kafka_t* rk, rd_kafka_admin_op_t op) {
-  AdminOptionsPtr opts(rd_kafka_AdminOptions_new(rk, op));
-  char errstr[512];
-  check(rd_kafka_AdminOptions_set_request_timeout(opts.get(), timeout_ms(kRequestTimeout), errstr, sizeof errstr),
-        "admin request timeout");
-  // For topic creation and deletion: the broker answers only once the
-  // operation has completed (or this timeout passed), not when it started.
-  if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS ||
-      op == RD_KAFKA_ADMIN_OP_DELETERECORDS) {
-    check(rd_kafka_AdminOptions_set_operation_timeout(opts.get(), timeout_ms(kRequestTimeout), errstr,
-                                                      sizeof errstr),
-          "admin operation timeout");
-  }
-  return opts;
-}
-
-// Waits for the one result event of an admin call on its private queue.
-EventPtr await_result(rd_kafka_queue_t* q, rd_kafka_event_type_t type, const std::string& what) {
-  auto deadline = Clock::now() + kRequestTimeout + 5s;
-  while (Clock::now() < deadline) {
-    EventPtr ev(rd_kafka_queue_poll(q, 200));
-    if (!ev || rd_kafka_event_type(ev.get()) != type) continue;
-    if (rd_kafka_event_error(ev.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      throw WorkloadError(what + ": " + rd_kafka_event_error_string(ev.get()));
-    }
-    return ev;
-  }
-  throw WorkloadError(what + ": no answer within " + std::to_string(kRequestTimeout.count()) + " s");
-}
 
 bool has_all_leaders(const std::vector<PartitionInfo>& parts) {
   for (const auto& p : parts) {
@@ -74,6 +43,36 @@ void wait_until_gone(rd_kafka_t* rk, const std::string& topic) {
 }
 
 }  // namespace
+
+AdminOptionsPtr admin_options(rd_kafka_t* rk, rd_kafka_admin_op_t op, std::chrono::milliseconds timeout) {
+  AdminOptionsPtr opts(rd_kafka_AdminOptions_new(rk, op));
+  char errstr[512];
+  check(rd_kafka_AdminOptions_set_request_timeout(opts.get(), timeout_ms(timeout), errstr, sizeof errstr),
+        "admin request timeout");
+  // For topic creation and deletion: the broker answers only once the
+  // operation has completed (or this timeout passed), not when it started.
+  if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS ||
+      op == RD_KAFKA_ADMIN_OP_DELETERECORDS) {
+    check(rd_kafka_AdminOptions_set_operation_timeout(opts.get(), timeout_ms(timeout), errstr, sizeof errstr),
+          "admin operation timeout");
+  }
+  return opts;
+}
+
+EventPtr await_result(rd_kafka_queue_t* q, rd_kafka_event_type_t type, const std::string& what,
+                      std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout + 5s;
+  while (Clock::now() < deadline) {
+    EventPtr ev(rd_kafka_queue_poll(q, 200));
+    if (!ev || rd_kafka_event_type(ev.get()) != type) continue;
+    if (rd_kafka_event_error(ev.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw WorkloadError(what + ": " + rd_kafka_event_error_string(ev.get()));
+    }
+    return ev;
+  }
+  throw WorkloadError(what + ": no answer within " +
+                      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s");
+}
 
 std::optional<std::vector<PartitionInfo>> describe_topic(rd_kafka_t* rk, const std::string& topic,
                                                          std::chrono::milliseconds timeout) {

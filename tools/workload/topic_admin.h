@@ -12,6 +12,20 @@
 
 namespace klag::workload {
 
+// How long an admin request may take by default.
+inline constexpr std::chrono::milliseconds kAdminTimeout{30000};
+
+// Admin options with `timeout` as the request timeout, and as the operation
+// timeout for topic creation, deletion and record deletion (the broker then
+// answers once the operation completed, not when it started).
+AdminOptionsPtr admin_options(rd_kafka_t* rk, rd_kafka_admin_op_t op,
+                              std::chrono::milliseconds timeout = kAdminTimeout);
+
+// Waits for the next result event of `type` on an admin call's queue; throws
+// on a request-level error or when nothing came within `timeout` + 5 s.
+EventPtr await_result(rd_kafka_queue_t* q, rd_kafka_event_type_t type, const std::string& what,
+                      std::chrono::milliseconds timeout = kAdminTimeout);
+
 struct PartitionInfo {
   int32_t id;
   int32_t leader;  // -1 while no leader is elected
