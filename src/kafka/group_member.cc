@@ -135,15 +135,9 @@ GroupMember::~GroupMember() {
   // the group until the assignment is handed back, then close.
   rd_kafka_unsubscribe(rk);
   const auto leave_by = std::chrono::steady_clock::now() + milliseconds(500);
-  while (std::chrono::steady_clock::now() < leave_by) {
-    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 50)) rd_kafka_message_destroy(m);
-    rd_kafka_topic_partition_list_t* raw = nullptr;
-    if (rd_kafka_assignment(rk, &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) break;
-    PartitionListPtr list(raw);
-    if (list->cnt == 0) break;
+  while (std::chrono::steady_clock::now() < leave_by && !poll(milliseconds(50)).empty()) {
   }
-  // One more slice for the LeaveGroup round trip.
-  if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100)) rd_kafka_message_destroy(m);
+  poll(milliseconds(100));  // one more slice for the LeaveGroup round trip
   QueuePtr q(rd_kafka_queue_new(rk));
   ErrorPtr err(rd_kafka_consumer_close_queue(rk, q.get()));
   if (err) {
