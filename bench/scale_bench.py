@@ -29,10 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
-from klag_harness import EXPORTER, KAFKA_LOCAL, WORKLOAD, Broker, free_port  # noqa: E402
+from klag_harness import EXPORTER, KAFKA_LOCAL, WORKLOAD, Broker, free_port, http_get  # noqa: E402
 
 SIZES = {
     # partitions = topics x partitions per topic; one topic per group.
@@ -64,17 +63,6 @@ def proc_status(pid, key):
             if line.startswith(key + ":"):
                 return int(line.split()[1]) * 1024
     return 0
-
-
-def http_get(url, headers=None, timeout=60):
-    req = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-    except OSError:
-        return 0, b""
 
 
 class Jmx:
@@ -129,7 +117,7 @@ bootstrap_servers = "{bootstrap}"
         self.base = f"http://127.0.0.1:{self.port}"
         start = time.monotonic()
         self.proc = subprocess.Popen([EXPORTER, "-c", cfg, "-l", "debug"], stdout=self.log, stderr=subprocess.STDOUT)
-        while http_get(self.base + "/ready", timeout=5)[0] != 200:
+        while http_get(self.base + "/ready")[0] != 200:
             if self.proc.poll() is not None or time.monotonic() - start > 600:
                 raise RuntimeError(f"exporter not ready; log in {self.log_path}")
             time.sleep(0.005)
@@ -192,8 +180,8 @@ def measure(bootstrap, jmx, poll, sampling, cycles, load_seconds):
         if jmx:
             for k in before:
                 res["broker_" + k] = (after[k] - before[k]) / cycles
-        _, plain = http_get(r.base + "/metrics")
-        _, gz = http_get(r.base + "/metrics", {"Accept-Encoding": "gzip"})
+        _, plain, _ = http_get(r.base + "/metrics", timeout=60)
+        _, gz, _ = http_get(r.base + "/metrics", {"Accept-Encoding": "gzip"}, timeout=60)
         res["series"] = sum(1 for line in plain.split(b"\n") if line and not line.startswith(b"#"))
         res["bytes"] = len(plain)
         res["gzip_bytes"] = len(gz)

@@ -108,6 +108,18 @@ def parse_cgc(text):
     return rows
 
 
+def http_get(url, headers=None, timeout=5):
+    """(status, body, headers); status 0 when nothing answered."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read(), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), dict(e.headers)
+    except (urllib.error.URLError, ConnectionError, socket.timeout):
+        return 0, b"", {}
+
+
 class Exporter:
     """The klag-exporter binary with a generated config file."""
 
@@ -125,14 +137,7 @@ class Exporter:
         wait_until(lambda: self.get("/health")[0] == 200, 20, "exporter /health")
 
     def get(self, path, headers=None):
-        req = urllib.request.Request(self.base + path, headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=5) as r:
-                return r.status, r.read(), dict(r.headers)
-        except urllib.error.HTTPError as e:
-            return e.code, e.read(), dict(e.headers)
-        except (urllib.error.URLError, ConnectionError, socket.timeout):
-            return 0, b"", {}
+        return http_get(self.base + path, headers)
 
     def post(self, path):
         req = urllib.request.Request(self.base + path, data=b"", method="POST")
