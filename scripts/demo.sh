@@ -38,6 +38,7 @@ cat <<MSG
     health   http://localhost:8000/health   ready http://localhost:8000/ready
   Lag grows for group demo-slow (falls behind) and demo-stopped (no consumer).
   Try: curl -s localhost:8000/metrics | grep 'kafka_consumergroup_group_sum_lag'
+  After 30 s: curl -s localhost:8000/metrics | grep 'kafka_consumergroup_group_status.* 1$'
   Press Ctrl-C to stop everything.
 
 MSG

@@ -22,7 +22,12 @@ ClusterLoop::ClusterLoop(const config::Cluster& cluster, const config::Exporter&
       poll_interval_(exporter.poll_interval),
       cycle_timeout_(exporter.effective_cycle_timeout()),
       max_staleness_(exporter.effective_max_staleness()),
-      status_(initial_status(cluster, exporter)) {}
+      status_(initial_status(cluster, exporter)) {
+  if (exporter.consumer_status.enabled) {
+    history_.emplace(lag::StatusRules{.window = static_cast<size_t>(exporter.consumer_status.window),
+                                      .min_lag = exporter.consumer_status.min_lag});
+  }
+}
 
 ClusterLoop::~ClusterLoop() {
   request_stop();
@@ -62,8 +67,10 @@ void ClusterLoop::run() {
     const auto start = Clock::now();
     if (!gate_ || gate_()) {
       cycle();
-    } else if (idle_) {
-      idle_();
+    } else {
+      // A standby's observations would span the time it did not look.
+      if (history_) history_->clear();
+      if (idle_) idle_();
     }
     std::unique_lock lock(mu_);
     cv_.wait_until(lock, start + poll_interval_, [this] { return stop_.load() || wake_; });
@@ -92,8 +99,13 @@ void ClusterLoop::cycle() {
     status_.last_error.clear();
     status_.timings = result->timings;
     const double now = unix_now();
-    status_.lag = std::make_shared<const lag::ClusterLag>(
-        lag::compute(result->sample, static_cast<int64_t>(now * 1000.0)));
+    const auto now_ms = static_cast<int64_t>(now * 1000.0);
+    auto computed = lag::compute(result->sample, now_ms);
+    // Rates divide by the time between reads of the offsets, not between
+    // cycle ends (time-lag sampling after the reads varies in length).
+    const int64_t observed_ms = result->sample.observed_unix_ms > 0 ? result->sample.observed_unix_ms : now_ms;
+    status_.lag = history_ ? history_->observe(std::move(computed), observed_ms)
+                           : std::make_shared<const lag::ClusterLag>(std::move(computed));
     status_.last_success_unix_seconds = now;
     const SamplingStats& s = result->sampling;
     status_.last_sampling = s;
@@ -122,6 +134,7 @@ void ClusterLoop::cycle() {
       spdlog::warn("cluster {}: dropping lag data older than {}s", status_.name,
                    std::chrono::duration_cast<std::chrono::seconds>(max_staleness_).count());
       status_.lag.reset();
+      if (history_) history_->clear();
     }
     status_.stale = status_.lag != nullptr;
   }

@@ -10,11 +10,13 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "collect/collector.h"
 #include "collect/status.h"
 #include "config/config.h"
+#include "lag/history.h"
 
 namespace klag::collect {
 
@@ -61,6 +63,8 @@ class ClusterLoop {
   std::chrono::milliseconds cycle_timeout_;
   std::chrono::milliseconds max_staleness_;
   ClusterStatus status_;
+  // Status, rates and catch-up times (consumer_status.enabled).
+  std::optional<lag::History> history_;
   std::chrono::steady_clock::time_point last_success_{};
 
   std::atomic<bool> stop_{false};

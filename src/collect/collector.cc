@@ -141,11 +141,14 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
       existing.insert({topic.name, p.id});
     }
   }
-  result.partial_errors += carry_forward_offsets(last_offsets_, std::move(offsets), kafka::Clock::now(), max_offset_age_);
+  const auto fetched_at = kafka::Clock::now();
+  result.partial_errors += carry_forward_offsets(last_offsets_, std::move(offsets), fetched_at, max_offset_age_);
   for (const auto& [group, known] : last_offsets_) {
     for (const auto& c : known.offsets) {
       // Offsets of deleted topics (or filtered ones) are dropped here.
-      if (existing.contains({c.topic, c.partition})) result.sample.committed.push_back(c);
+      if (!existing.contains({c.topic, c.partition})) continue;
+      result.sample.committed.push_back(c);
+      result.sample.committed.back().carried = known.fetched_at != fetched_at;
     }
   }
 
@@ -161,6 +164,16 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
                                                           : marks.errors.front()});
     }
     result.sample.partitions = std::move(marks.partitions);
+    result.sample.observed_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count();
+    std::set<lag::TopicPartition> answered;
+    for (const auto& p : result.sample.partitions) answered.insert({p.topic, p.partition});
+    std::set<std::string> incomplete;
+    for (const auto& tp : in_scope) {
+      if (!answered.contains(tp)) incomplete.insert(tp.topic);
+    }
+    result.sample.incomplete_topics.assign(incomplete.begin(), incomplete.end());
   }
 
   // 6. Timestamps for time lag.

@@ -8,6 +8,7 @@ ClusterStatus initial_status(const config::Cluster& cluster, const config::Expor
   s.labels = cluster.labels;
   s.granularity = exporter.granularity;
   s.member_labels = cluster.member_labels.value_or(exporter.member_labels);
+  s.partition_status = exporter.consumer_status.partition_status;
   s.sampling_enabled = exporter.timestamp_sampling.enabled;
   return s;
 }

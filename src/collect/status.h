@@ -19,6 +19,7 @@ struct ClusterStatus {
   std::vector<std::pair<std::string, std::string>> labels;  // custom labels
   config::Granularity granularity = config::Granularity::partition;
   bool member_labels = true;
+  bool partition_status = true;  // consumer_status.partition_status
 
   bool first_cycle_done = false;
   bool up = false;  // the last cycle succeeded

@@ -31,6 +31,21 @@ struct TimestampSampling {
   bool operator==(const TimestampSampling&) const = default;
 };
 
+// [exporter.consumer_status]: rates, time to catch up and Burrow-style
+// status from a short history of each partition (docs/status.md).
+struct ConsumerStatus {
+  bool enabled = true;
+  // Observations (one per successful cycle) a status looks at; rates span
+  // the same window.
+  int64_t window = 10;
+  // Lag below this counts as caught up.
+  int64_t min_lag = 1;
+  // kafka_consumergroup_partition_status at partition granularity: six
+  // series per group partition; false keeps only the group status.
+  bool partition_status = true;
+  bool operator==(const ConsumerStatus&) const = default;
+};
+
 // [exporter.otel]. Settings the file leaves unset come from the standard
 // OTEL_EXPORTER_OTLP_* environment variables (the _METRICS_ variant first),
 // then from these defaults.
@@ -108,6 +123,7 @@ struct Exporter {
   // Default: 3 * poll_interval.
   std::optional<Duration> max_staleness;
   TimestampSampling timestamp_sampling;
+  ConsumerStatus consumer_status;
   Otel otel;
   Leadership leadership;
   Sharding sharding;

@@ -29,6 +29,18 @@ void parse_timestamp_sampling(Context& ctx, const toml::table& table, std::strin
   r.read_duration("fetch_timeout", out.fetch_timeout);
 }
 
+void parse_consumer_status(Context& ctx, const toml::table& table, std::string path, ConsumerStatus& out) {
+  TableReader r(ctx, table, std::move(path));
+  r.reject_unknown({"enabled", "window", "min_lag", "partition_status"});
+  r.read_bool("enabled", out.enabled);
+  r.read_bool("partition_status", out.partition_status);
+  // Two observations are the least that show movement; the cap bounds the
+  // memory each partition's history takes (16 bytes per observation, twice
+  // that while a cycle's window is built).
+  r.read_int("window", 2, 100, out.window);
+  r.read_int("min_lag", 1, std::numeric_limits<int64_t>::max(), out.min_lag);
+}
+
 void read_headers(Context& ctx, const toml::table& table, const std::string& path,
                   std::vector<std::pair<std::string, std::string>>& out) {
   for (const auto& [key, node] : entries_in_file_order(table)) {
@@ -191,7 +203,8 @@ void parse_sharding(Context& ctx, const toml::table& table, std::string path, Sh
 void parse_exporter(Context& ctx, const toml::table& table, Exporter& out) {
   TableReader r(ctx, table, "exporter");
   r.reject_unknown({"poll_interval", "http_port", "http_host", "granularity", "member_labels",
-                    "cycle_timeout", "max_staleness", "timestamp_sampling", "otel", "leadership", "sharding"});
+                    "cycle_timeout", "max_staleness", "timestamp_sampling", "consumer_status", "otel", "leadership",
+                    "sharding"});
   r.read_duration("poll_interval", out.poll_interval);
   r.read_int("http_port", uint16_t{0}, std::numeric_limits<uint16_t>::max(), out.http_port);
 
@@ -219,6 +232,9 @@ void parse_exporter(Context& ctx, const toml::table& table, Exporter& out) {
 
   if (const toml::table* sub = r.read_table("timestamp_sampling")) {
     parse_timestamp_sampling(ctx, *sub, r.path("timestamp_sampling"), out.timestamp_sampling);
+  }
+  if (const toml::table* sub = r.read_table("consumer_status")) {
+    parse_consumer_status(ctx, *sub, r.path("consumer_status"), out.consumer_status);
   }
   // Parsed even when the table is absent: OTEL_EXPORTER_OTLP_* still apply.
   parse_otel(ctx, r.read_table("otel"), r.path("otel"), out.otel);

@@ -34,6 +34,8 @@ double lag_retention_ratio(int64_t latest, int64_t earliest, int64_t committed) 
 ClusterLag compute(const ClusterSample& sample, int64_t now_unix_ms) {
   ClusterLag out;
   out.partitions = sample.partitions;
+  out.incomplete_topics = sample.incomplete_topics;
+  std::sort(out.incomplete_topics.begin(), out.incomplete_topics.end());
   std::sort(out.partitions.begin(), out.partitions.end(), [](const auto& a, const auto& b) {
     return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
   });
@@ -72,7 +74,8 @@ ClusterLag compute(const ClusterSample& sample, int64_t now_unix_ms) {
                     .data_loss = c.offset < w.earliest,
                     .messages_lost = std::max<int64_t>(0, w.earliest - c.offset),
                     .retention_margin = c.offset - w.earliest,
-                    .lag_retention_ratio = lag_retention_ratio(w.latest, w.earliest, c.offset)};
+                    .lag_retention_ratio = lag_retention_ratio(w.latest, w.earliest, c.offset),
+                    .carried = c.carried};
     if (pl.data_loss) ++out.data_loss_partitions;
     if (sample.timestamps_enabled) {
       if (pl.lag == 0) {

@@ -7,6 +7,8 @@
 #include <tuple>
 #include <vector>
 
+#include "lag/status.h"
+
 namespace klag::lag {
 
 struct TopicPartition {
@@ -37,6 +39,9 @@ struct CommittedOffset {
   std::string topic;
   int32_t partition = 0;
   int64_t offset = 0;  // always >= 0: partitions without a commit are dropped
+  // Carried from an earlier cycle because this cycle's OffsetFetch for the
+  // group failed: served as lag, but not a new observation of the group.
+  bool carried = false;
 };
 
 struct PartitionOffsets {
@@ -45,6 +50,10 @@ struct PartitionOffsets {
   int64_t earliest = 0;  // log start offset
   int64_t latest = 0;    // high watermark (read_uncommitted end offset)
   int64_t stable = -1;   // last stable offset (read_committed end); -1 unknown
+  // High-watermark movement over the history window (lag::History);
+  // absent before two observations.
+  bool has_produce_rate = false;
+  double produce_rate = 0;
 };
 
 // The timestamp of the record read at `offset` for time lag.
@@ -66,6 +75,11 @@ struct ClusterSample {
   bool timestamps_enabled = false;
   std::vector<OffsetTimestamp> timestamps;
   std::vector<std::string> compacted_topics;  // cleanup.policy includes compact
+  // Topics in scope with a partition whose watermarks were not read.
+  std::vector<std::string> incomplete_topics;
+  // When the offsets and watermarks were read (Unix ms; 0 = unknown): the
+  // time of this cycle's observation for rates and status.
+  int64_t observed_unix_ms = 0;
 };
 
 // One (group, topic, partition) with a committed offset and known
@@ -101,12 +115,28 @@ struct PartitionLag {
   std::string member_host;
   std::string consumer_id;
   std::string client_id;
+  // The committed offset is from an earlier cycle (CommittedOffset::carried).
+  bool carried = false;
+  // From the history window (lag::History): status, always set (unknown
+  // until the window is full); rates and catch-up time once the window
+  // holds two observations.
+  Status status = Status::unknown;
+  bool has_rates = false;
+  double produce_rate = 0;
+  double consume_rate = 0;
+  double catchup_seconds = 0;  // +Inf while the consumer is not gaining
 };
 
 struct TopicLag {
   std::string group;
   std::string topic;
   int64_t sum_lag = 0;
+  // Over the (group, topic)'s partitions, set only when every one of them
+  // has rates: the sum of their consume rates, and the longest catch-up
+  // time (the topic is caught up when its last partition is).
+  bool has_rates = false;
+  double consume_rate = 0;
+  double catchup_seconds = 0;
 };
 
 struct GroupLag {
@@ -122,16 +152,23 @@ struct GroupLag {
   int64_t sum_lag = 0;
   bool has_lag_seconds = false;
   double max_lag_seconds = 0;
+  // The worst status of the group's partitions; only with has_lag.
+  bool has_status = false;
+  Status status = Status::unknown;
 };
 
 // The computed view of one cluster. Vectors are sorted (group, topic,
 // partition) so rendering is deterministic.
 struct ClusterLag {
+  // Status, rates and catch-up times were filled in by lag::History
+  // (consumer_status.enabled).
+  bool has_history = false;
   // (group, partition) pairs whose committed offset is below the log start.
   int64_t data_loss_partitions = 0;
   // (group, partition) pairs whose time lag is understated by compaction.
   int64_t compaction_partitions = 0;
   std::vector<PartitionOffsets> partitions;
+  std::vector<std::string> incomplete_topics;  // sorted; see ClusterSample
   std::vector<PartitionLag> partition_lags;
   std::vector<TopicLag> topic_lags;
   std::vector<GroupLag> groups;

@@ -16,7 +16,7 @@ std::string_view to_string(Status s) {
   return "unknown";
 }
 
-Status evaluate(std::span<const Observation> w, bool group_has_members, const StatusRules& rules) {
+Status evaluate(std::span<const Observation> w, bool consumed, const StatusRules& rules) {
   if (w.size() < rules.window || w.empty()) return Status::unknown;
   for (size_t i = 1; i < w.size(); ++i) {
     if (w[i].committed < w[i - 1].committed) return Status::rewind;
@@ -24,11 +24,11 @@ Status evaluate(std::span<const Observation> w, bool group_has_members, const St
   for (const auto& o : w) {
     if (o.lag() < rules.min_lag) return Status::ok;
   }
-  if (w.front().committed == w.back().committed) return group_has_members ? Status::stall : Status::stop;
+  if (w.front().committed == w.back().committed) return consumed ? Status::stall : Status::stop;
   for (size_t i = 1; i < w.size(); ++i) {
-    if (w[i].lag() <= w[i - 1].lag()) return Status::ok;  // lag held or shrank at least once
+    if (w[i].lag() < w[i - 1].lag()) return Status::ok;  // lag shrank at least once
   }
-  return Status::warn;
+  return w.back().lag() > w.front().lag() ? Status::warn : Status::ok;
 }
 
 std::optional<Rates> rates(std::span<const Observation> w) {
@@ -36,7 +36,8 @@ std::optional<Rates> rates(std::span<const Observation> w) {
   const double seconds = static_cast<double>(w.back().time_ms - w.front().time_ms) / 1000.0;
   if (seconds <= 0) return std::nullopt;
   const auto consumed = w.back().committed - w.front().committed;
-  return Rates{.produce_per_second = static_cast<double>(w.back().latest - w.front().latest) / seconds,
+  const auto produced = w.back().latest - w.front().latest;  // < 0 when the topic was recreated
+  return Rates{.produce_per_second = produced > 0 ? static_cast<double>(produced) / seconds : 0.0,
                .consume_per_second = consumed > 0 ? static_cast<double>(consumed) / seconds : 0.0};
 }
 

@@ -35,17 +35,19 @@ struct StatusRules {
 // - rewind: the committed offset moved backwards between two samples;
 // - ok: lag below min_lag in some sample;
 // - stop: the committed offset never moved in the window, lag stayed, and
-//   the group has no members (its consumers died or were left behind);
-// - stall: the same with members (connected but not committing);
-// - warn: the committed offset moved, but lag grew at every step;
-// - ok otherwise (committing, lag not growing throughout).
-Status evaluate(std::span<const Observation> window, bool group_has_members, const StatusRules& rules);
+//   no live member consumes the partition (its consumers died, or the
+//   partition was left behind);
+// - stall: the same while a member consumes it (connected, not committing);
+// - warn: the committed offset moved, but lag never shrank between two
+//   samples and ended higher than it began (growing across the window);
+// - ok otherwise (committing, and lag shrank at some step or did not grow).
+Status evaluate(std::span<const Observation> window, bool consumed, const StatusRules& rules);
 
 // The worse of two statuses (for a group: its worst partition).
 constexpr Status worse(Status a, Status b) { return a > b ? a : b; }
 
 struct Rates {
-  double produce_per_second = 0;  // high watermark movement
+  double produce_per_second = 0;  // high watermark movement, never below 0
   double consume_per_second = 0;  // committed offset movement, never below 0
 };
 

@@ -13,6 +13,7 @@ namespace klag::workload {
 void register_ping(CLI::App& app);
 void register_topic_commands(CLI::App& app);  // create-topic, delete-topic
 void register_produce(CLI::App& app);
+void register_stream(CLI::App& app);
 void register_commit(CLI::App& app);
 void register_member(CLI::App& app);
 void register_consume(CLI::App& app);

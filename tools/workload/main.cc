@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   register_ping(app);
   register_topic_commands(app);
   register_produce(app);
+  register_stream(app);
   register_commit(app);
   register_member(app);
   register_consume(app);

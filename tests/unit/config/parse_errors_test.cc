@@ -147,6 +147,15 @@ TEST(ParseErrors, MaxConcurrentFetchesMustBePositive) {
       "exporter.timestamp_sampling.max_concurrent_fetches", 2, "must be between 1 and");
 }
 
+TEST(ParseErrors, ConsumerStatusBounds) {
+  expect_error(parse_failure(with_cluster("[exporter.consumer_status]\nwindow = 1\n")),
+               "exporter.consumer_status.window", 2, "must be between 2 and 100");
+  expect_error(parse_failure(with_cluster("[exporter.consumer_status]\nmin_lag = 0\n")),
+               "exporter.consumer_status.min_lag", 2, "must be between 1 and");
+  expect_error(parse_failure(with_cluster("[exporter.consumer_status]\nwindows = 5\n")),
+               "exporter.consumer_status.windows", 2, "unknown key");
+}
+
 TEST(ParseErrors, LeadershipAndShardingAreExclusive) {
   auto error = parse_failure(
       with_cluster("[exporter.leadership]\nenabled = true\n[exporter.sharding]\nenabled = true\n"));

@@ -36,6 +36,10 @@ TEST(ParseGood, FullFileFillsEveryField) {
   EXPECT_FALSE(ex.timestamp_sampling.enabled);
   EXPECT_EQ(ex.timestamp_sampling.cache_ttl, 150s);
   EXPECT_EQ(ex.timestamp_sampling.max_concurrent_fetches, 4);
+  EXPECT_FALSE(ex.consumer_status.enabled);
+  EXPECT_EQ(ex.consumer_status.window, 6);
+  EXPECT_EQ(ex.consumer_status.min_lag, 100);
+  EXPECT_FALSE(ex.consumer_status.partition_status);
   EXPECT_EQ(ex.timestamp_sampling.fetch_timeout, 1500ms);
 
   EXPECT_FALSE(ex.otel.enabled);
@@ -95,6 +99,10 @@ TEST(ParseGood, MinimalFileGetsDefaults) {
   EXPECT_TRUE(ex.timestamp_sampling.enabled);
   EXPECT_EQ(ex.timestamp_sampling.cache_ttl, 60s);
   EXPECT_EQ(ex.timestamp_sampling.max_concurrent_fetches, 10);
+  EXPECT_TRUE(ex.consumer_status.enabled);
+  EXPECT_EQ(ex.consumer_status.window, 10);
+  EXPECT_EQ(ex.consumer_status.min_lag, 1);
+  EXPECT_TRUE(ex.consumer_status.partition_status);
   EXPECT_EQ(ex.timestamp_sampling.fetch_timeout, 5s);
   EXPECT_FALSE(ex.otel.enabled);
   EXPECT_EQ(ex.otel.endpoint, "http://localhost:4317");

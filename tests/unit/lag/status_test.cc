@@ -43,10 +43,16 @@ TEST(Status, CommittingWithLagNotGrowingIsOk) {
   EXPECT_EQ(evaluate(samples({{0, 10}, {5, 20}, {10, 30}, {30, 35}}), true, kRules), Status::ok);
 }
 
-TEST(Status, CommittingButLagGrowingAtEveryStepIsWarn) {
+TEST(Status, CommittingButLagGrowingAcrossTheWindowIsWarn) {
   EXPECT_EQ(evaluate(samples({{0, 10}, {5, 20}, {10, 30}, {15, 40}}), true, kRules), Status::warn);
-  // One step where lag held is enough to be ok.
-  EXPECT_EQ(evaluate(samples({{0, 10}, {5, 20}, {15, 30}, {20, 40}}), true, kRules), Status::ok);
+  // A step where lag held does not break the growth (10, 15, 15, 20).
+  EXPECT_EQ(evaluate(samples({{0, 10}, {5, 20}, {15, 30}, {20, 40}}), true, kRules), Status::warn);
+  // One step where lag shrank does (10, 15, 14, 20).
+  EXPECT_EQ(evaluate(samples({{0, 10}, {5, 20}, {16, 30}, {20, 40}}), true, kRules), Status::ok);
+  // Held at every step and ended where it began: keeping pace, not growing.
+  EXPECT_EQ(evaluate(samples({{0, 10}, {10, 20}, {20, 30}, {30, 40}}), false, kRules), Status::ok);
+  // Growth by one message overall is enough.
+  EXPECT_EQ(evaluate(samples({{0, 10}, {10, 20}, {20, 30}, {30, 41}}), true, kRules), Status::warn);
 }
 
 TEST(Status, NotCommittingWithLagIsStallWithMembersStopWithout) {
@@ -81,6 +87,10 @@ TEST(Rates, FromTheFirstToTheLastSample) {
   r = rates(samples({{100, 300}, {20, 300}}));
   ASSERT_TRUE(r);
   EXPECT_DOUBLE_EQ(r->consume_per_second, 0.0);
+  // Nor a high watermark that went down (the topic was recreated).
+  r = rates(samples({{0, 300}, {0, 10}}));
+  ASSERT_TRUE(r);
+  EXPECT_DOUBLE_EQ(r->produce_per_second, 0.0);
   EXPECT_FALSE(rates(samples({{0, 1}})));
   std::vector<Observation> same_time{{.time_ms = 5, .committed = 0, .latest = 1}, {.time_ms = 5, .committed = 1, .latest = 2}};
   EXPECT_FALSE(rates(same_time));

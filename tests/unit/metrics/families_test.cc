@@ -7,6 +7,7 @@
 #include <string>
 
 #include "lag/compute.h"
+#include "lag/history.h"
 #include "lag/shard.h"
 #include "metrics/render.h"
 
@@ -49,6 +50,14 @@ class RecordingSink final : public SeriesSink {
   }
 };
 
+// compute() of the same sample twice, 1 s apart, through a History with a
+// window of two: every status, rate and catch-up series is present.
+std::shared_ptr<const lag::ClusterLag> observed_twice(const lag::ClusterSample& s, int64_t now_ms) {
+  lag::History history({.window = 2, .min_lag = 1});
+  history.observe(lag::compute(s, now_ms - 1000), now_ms - 1000);
+  return history.observe(lag::compute(s, now_ms), now_ms);
+}
+
 collect::ClusterStatus cluster() {
   lag::ClusterSample s;
   s.partitions = {{"t", 0, 0, 10, 10}};
@@ -62,7 +71,7 @@ collect::ClusterStatus cluster() {
   c.up = true;
   c.sampling_enabled = true;
   c.last_success_unix_seconds = 5;
-  c.lag = std::make_shared<const lag::ClusterLag>(lag::compute(s, 5000));
+  c.lag = observed_twice(s, 5000);
   return c;
 }
 
@@ -105,6 +114,72 @@ TEST(Families, CountersAreNamedTotalAndTheTextHasOneLinePerSeries) {
   EXPECT_EQ(comments, 2 * sink.families);
 }
 
+TEST(Families, HistoryFamiliesFollowTheGranularity) {
+  collect::ClusterStatus c = cluster();
+  RecordingSink by_partition;
+  emit_metrics({c}, by_partition);
+  using Labels = std::vector<std::string>;
+  EXPECT_EQ(by_partition.label_sets["kafka_partition_produce_rate"],
+            (std::set<Labels>{{"cluster_name", "topic", "partition", "env"}}));
+  EXPECT_EQ(by_partition.label_sets["kafka_consumergroup_group_catchup_seconds"],
+            (std::set<Labels>{{"cluster_name", "group", "topic", "partition", "member_host", "consumer_id", "client_id", "env"}}));
+  EXPECT_EQ(by_partition.label_sets["kafka_consumergroup_partition_status"],
+            (std::set<Labels>{{"cluster_name", "group", "topic", "partition", "status", "env"}}));
+
+  c.partition_status = false;
+  RecordingSink without_partition_status;
+  emit_metrics({c}, without_partition_status);
+  EXPECT_FALSE(without_partition_status.label_sets.contains("kafka_consumergroup_partition_status"));
+  EXPECT_TRUE(without_partition_status.label_sets.contains("kafka_consumergroup_group_status"));
+  c.partition_status = true;
+
+  c.granularity = config::Granularity::topic;
+  RecordingSink by_topic;
+  emit_metrics({c}, by_topic);
+  EXPECT_EQ(by_topic.label_sets["kafka_partition_produce_rate"], (std::set<Labels>{{"cluster_name", "topic", "env"}}));
+  EXPECT_EQ(by_topic.label_sets["kafka_consumergroup_group_consume_rate"],
+            (std::set<Labels>{{"cluster_name", "group", "topic", "env"}}));
+  EXPECT_EQ(by_topic.label_sets["kafka_consumergroup_group_catchup_seconds"],
+            (std::set<Labels>{{"cluster_name", "group", "topic", "env"}}));
+  EXPECT_FALSE(by_topic.label_sets.contains("kafka_consumergroup_partition_status"));
+  // A topic with a partition whose watermarks were not read has no sum.
+  {
+    auto partial = std::make_shared<lag::ClusterLag>(*c.lag);
+    partial->incomplete_topics = {"t"};
+    collect::ClusterStatus d = c;
+    d.lag = partial;
+    RecordingSink sink;
+    emit_metrics({d}, sink);
+    EXPECT_FALSE(sink.label_sets.contains("kafka_partition_produce_rate"));
+  }
+  EXPECT_EQ(by_topic.label_sets["kafka_consumergroup_group_status"],
+            (std::set<Labels>{{"cluster_name", "group", "status", "env"}}));
+
+  // Without a history (consumer_status.enabled = false) none of them.
+  c.lag = std::make_shared<const lag::ClusterLag>(lag::compute(lag::ClusterSample{}, 5000));
+  RecordingSink without;
+  emit_metrics({c}, without);
+  for (const char* f : {"kafka_partition_produce_rate", "kafka_consumergroup_group_consume_rate",
+                        "kafka_consumergroup_group_catchup_seconds", "kafka_consumergroup_group_status"}) {
+    EXPECT_FALSE(without.label_sets.contains(f)) << f;
+  }
+}
+
+TEST(Families, StatusIsOneHot) {
+  const std::string text = render_prometheus({cluster()});
+  // g on t/0: committed 4 of 10 twice, no members: stop.
+  EXPECT_NE(text.find("kafka_consumergroup_group_status{cluster_name=\"c\",group=\"g\",status=\"stop\",env=\"x\"} 1\n"),
+            std::string::npos);
+  int ones = 0, zeros = 0;
+  for (size_t pos = text.find("kafka_consumergroup_group_status{"); pos != std::string::npos;
+       pos = text.find("kafka_consumergroup_group_status{", pos + 1)) {
+    const size_t eol = text.find('\n', pos);
+    (text.compare(eol - 2, 2, " 1") == 0 ? ones : zeros)++;
+  }
+  EXPECT_EQ(ones, 1);
+  EXPECT_EQ(zeros, 5);
+}
+
 // Series lines of a rendering ("name{labels} value"), comments dropped.
 std::multiset<std::string> series_lines(const std::string& text) {
   std::multiset<std::string> out;
@@ -128,7 +203,7 @@ collect::ClusterStatus many_groups() {
     s.committed.push_back({id, "t", 1, 60});
   }
   collect::ClusterStatus c = cluster();
-  c.lag = std::make_shared<const lag::ClusterLag>(lag::compute(s, 5000));
+  c.lag = observed_twice(s, 5000);
   return c;
 }
 

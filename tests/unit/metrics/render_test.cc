@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "lag/compute.h"
+#include "lag/history.h"
 #include "metrics/gzip.h"
 #include "metrics/snapshot.h"
 
@@ -50,7 +51,16 @@ ClusterStatus fixed_cluster() {
   c.timings.committed_offsets = std::chrono::milliseconds(12);
   c.timings.metadata = std::chrono::milliseconds(3);
   c.timings.watermarks = std::chrono::milliseconds(7);
-  c.lag = std::make_shared<const lag::ClusterLag>(lag::compute(s, 1'700'000'000'250));
+  // One earlier observation 10 s before, for status, rates and catch-up
+  // times over a window of two: live/orders/0 did not move (stall: the
+  // group has a member), live/orders/1 caught up (ok), idle/orders/1 did not
+  // move (stop: no members).
+  lag::History history({.window = 2, .min_lag = 1});
+  lag::ClusterSample earlier = s;
+  earlier.partitions = {{"orders", 0, 0, 80, 70}, {"orders", 1, 5, 110}};
+  earlier.committed = {{"live", "orders", 0, 40}, {"live", "orders", 1, 100}, {"idle", "orders", 1, 20}};
+  history.observe(lag::compute(earlier, 1'699'999'990'250), 1'699'999'990'250);
+  c.lag = history.observe(lag::compute(s, 1'700'000'000'250), 1'700'000'000'250);
   return c;
 }
 
