@@ -4,7 +4,11 @@
 # apt-get runs only when something is missing.
 set -euo pipefail
 
-PACKAGES=(
+# Profiles: "all" (default; build, test and demo), "build" (compile only:
+# the Dockerfile's builder stage) and "runtime" (what the binary needs to run:
+# the Dockerfile's runtime stage; tests/integration/test_packaging.py checks
+# it against the binary's shared libraries).
+BUILD=(
   # toolchain
   g++ cmake ninja-build pkg-config make
   # libraries
@@ -12,13 +16,30 @@ PACKAGES=(
   libre2-dev nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   protobuf-compiler libprotobuf-dev libcurl4-openssl-dev libgrpc++-dev protobuf-compiler-grpc
+)
+TEST=(
   # local Kafka harness (broker jars come from Maven Central)
   openjdk-17-jre-headless maven
   # end-to-end checks: real Prometheus server and promtool
-  prometheus curl procps python3 python3-venv iproute2 openssl
+  prometheus curl procps python3 python3-venv python3-yaml iproute2 openssl
   # benchmarks: HTTP load generator for /metrics latency
   wrk
 )
+RUNTIME=(
+  # the exporter's shared libraries (libc6, libstdc++6 and libgcc-s1 are in
+  # every Debian image)
+  librdkafka1 libtomlplusplus3 libspdlog1.10 libfmt9 libre2-9 zlib1g
+  libprotobuf32 libgrpc++1.51 libgrpc29 libabsl20220623 libcurl4
+  # TLS to brokers and receivers; the image's HEALTHCHECK
+  ca-certificates curl
+)
+
+case "${1:-all}" in
+  all) PACKAGES=("${BUILD[@]}" "${TEST[@]}") ;;
+  build) PACKAGES=("${BUILD[@]}") ;;
+  runtime) PACKAGES=("${RUNTIME[@]}") ;;
+  *) echo "usage: $0 [all|build|runtime]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

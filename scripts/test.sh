@@ -21,6 +21,8 @@ KAFKA_VERSION=$KAFKA_4 tools/kafka/kafka-local.sh fetch >/dev/null || exit 1
 KAFKA_VERSION=$KAFKA_3 tools/kafka/kafka-local.sh fetch >/dev/null || exit 1
 # The official OpenTelemetry protobuf definitions, to decode our OTLP output.
 scripts/otlp-venv.sh >/dev/null || exit 1
+# helm for the chart tests, built once from its Go module.
+scripts/helm.sh >/dev/null || exit 1
 
 # Every broker the tests start lives under this run's own root, so cleanup
 # stops exactly those (a demo broker running beside it is left alone).

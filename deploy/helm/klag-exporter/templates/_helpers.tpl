@@ -1,0 +1,88 @@
+{{/* Names and labels. */}}
+{{- define "klag-exporter.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "klag-exporter.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "klag-exporter.labels" -}}
+{{ include "klag-exporter.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "klag-exporter.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- .Values.serviceAccount.name | default (include "klag-exporter.fullname" .) -}}
+{{- else -}}
+{{- .Values.serviceAccount.name | default "default" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The exporter settings with the chart's defaults filled in: a Kubernetes
+     Lease lives in the release's namespace unless the values say otherwise. */}}
+{{- define "klag-exporter.exporterSettings" -}}
+{{- $exporter := deepCopy (.Values.config.exporter | default dict) -}}
+{{- $leadership := $exporter.leadership | default dict -}}
+{{- if and $leadership.enabled (eq ($leadership.provider | default "kafka") "kubernetes") -}}
+{{- $_ := set $leadership "lease_namespace" ($leadership.lease_namespace | default .Release.Namespace) -}}
+{{- $_ := set $exporter "leadership" $leadership -}}
+{{- end -}}
+{{- toJson $exporter -}}
+{{- end -}}
+
+{{/* One TOML table's keys: scalars and lists as `key = <JSON>`, which is
+     valid TOML for strings, numbers, booleans and arrays of them. */}}
+{{- define "klag-exporter.tomlKeys" -}}
+{{- range $k, $v := . }}
+{{- if not (kindIs "map" $v) }}
+{{ $k | quote }} = {{ toJson $v }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* config.toml: [exporter] and its sub-tables, then every [[clusters]]. */}}
+{{- define "klag-exporter.configToml" -}}
+{{- $exporter := include "klag-exporter.exporterSettings" . | fromJson -}}
+# Rendered by the klag-exporter Helm chart from .Values.config.
+[exporter]
+{{- include "klag-exporter.tomlKeys" $exporter }}
+{{- range $k, $v := $exporter }}
+{{- if kindIs "map" $v }}
+
+[exporter.{{ $k }}]
+{{- include "klag-exporter.tomlKeys" $v }}
+{{- range $k2, $v2 := $v }}
+{{- if kindIs "map" $v2 }}
+
+[exporter.{{ $k }}.{{ $k2 }}]
+{{- include "klag-exporter.tomlKeys" $v2 }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range .Values.config.clusters }}
+
+[[clusters]]
+{{- include "klag-exporter.tomlKeys" . }}
+{{- range $k, $v := . }}
+{{- if kindIs "map" $v }}
+
+[clusters.{{ $k }}]
+{{- include "klag-exporter.tomlKeys" $v }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "klag-exporter.httpPort" -}}
+{{- (.Values.config.exporter | default dict).http_port | default 8000 | int -}}
+{{- end -}}
