@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo: a local single-node Kafka, a workload that makes lag (a steady
-# producer, a group that keeps up, one that falls behind, one that stopped),
-# and the exporter on port 8000 with config/demo.toml. Ctrl-C stops it all.
+# producer, a group that keeps up, one that falls behind, one that stopped
+# and then loses data to retention), the exporter on port 8000 with
+# config/demo.toml, and Debian's Prometheus on port 9090 scraping it with the
+# alert rules of deploy/prometheus/alerts.yml. Ctrl-C stops it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,13 +32,32 @@ pids+=($!)
 KLAG_DEMO_BOOTSTRAP=$bootstrap build/src/app/klag-exporter -c config/demo.toml &
 pids+=($!)
 
+prom_port=${KLAG_DEMO_PROMETHEUS_PORT:-9090}
+cat >"$state/prometheus.yml" <<YML
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+rule_files:
+  - $PWD/deploy/prometheus/alerts.yml
+scrape_configs:
+  - job_name: klag-exporter
+    static_configs:
+      - targets: ["127.0.0.1:8000"]
+YML
+prometheus --config.file="$state/prometheus.yml" --storage.tsdb.path="$state/prometheus" \
+  --web.listen-address="127.0.0.1:$prom_port" >"$state/prometheus.log" 2>&1 &
+pids+=($!)
+
 cat <<MSG
 
   klag-exporter is running:
     metrics  http://localhost:8000/metrics
     status   http://localhost:8000/
     health   http://localhost:8000/health   ready http://localhost:8000/ready
+  Prometheus with the alert rules: http://localhost:$prom_port/alerts
   Lag grows for group demo-slow (falls behind) and demo-stopped (no consumer).
+  Within about two minutes retention deletes records demo-stopped never read:
+  KafkaConsumerDataLoss fires (and KafkaConsumerNotConsuming after ~6 min).
   Try: curl -s localhost:8000/metrics | grep 'kafka_consumergroup_group_sum_lag'
   After 30 s: curl -s localhost:8000/metrics | grep 'kafka_consumergroup_group_status.* 1$'
   Press Ctrl-C to stop everything.

@@ -24,6 +24,9 @@ TEST=(
   prometheus curl procps python3 python3-venv python3-yaml iproute2 openssl
   # benchmarks: HTTP load generator for /metrics latency
   wrk
+  # the web page test: headless Chromium (driven by playwright-core from npm,
+  # with the machine's Node.js)
+  chromium
 )
 RUNTIME=(
   # the exporter's shared libraries (libc6, libstdc++6 and libgcc-s1 are in

@@ -1,5 +1,7 @@
 #include "http/routes.h"
 
+#include "metrics/index_page.h"
+
 namespace klag::http {
 namespace {
 
@@ -54,7 +56,14 @@ Handler make_routes(const metrics::SnapshotStore& store, std::chrono::millisecon
     if (req.path == "/") {
       Response r;
       r.content_type = "text/html; charset=utf-8";
-      r.body = snap->index_html();
+      r.body = metrics::index_page();
+      return r;
+    }
+    if (req.path == "/api/v1/groups") {
+      Response r;
+      r.content_type = "application/json";
+      r.headers.emplace_back("Cache-Control", "no-store");
+      r.body = snap->groups_json();
       return r;
     }
     return Response::text(404, "not found\n");

@@ -11,7 +11,8 @@
 
 namespace klag::http {
 
-// GET /metrics, /health, /ready, /leader and /; 404 for anything else.
+// GET /metrics, /health, /ready, /leader, / (the web page) and
+// /api/v1/groups (its JSON, docs/api.md); 404 for anything else.
 // /leader and /ready follow leader election through the store.
 // /health fails when a cluster loop has not published for `liveness_limit`
 // (a wedged loop is worth a restart; a down Kafka is not).

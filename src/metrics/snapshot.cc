@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "metrics/gzip.h"
-#include "metrics/index_page.h"
+#include "metrics/api.h"
 #include "metrics/render.h"
 
 namespace klag::metrics {
@@ -14,11 +14,10 @@ constexpr int kGzipLevel = 1;
 }  // namespace
 
 Snapshot::Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, std::string metrics_gzip,
-                   std::string index_html, bool ready, std::string not_ready_reason)
+                   bool ready, std::string not_ready_reason)
     : clusters_(std::move(clusters)),
       stats_(stats),
       gzip_(std::make_shared<const std::string>(std::move(metrics_gzip))),
-      html_(std::make_shared<const std::string>(std::move(index_html))),
       ready_(ready),
       not_ready_reason_(std::move(not_ready_reason)) {}
 
@@ -26,6 +25,11 @@ Snapshot::Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats s
 std::shared_ptr<const std::string> Snapshot::metrics_text() const {
   std::call_once(text_once_, [this] { text_ = std::make_shared<const std::string>(gzip_decompress(*gzip_)); });
   return text_;
+}
+
+std::shared_ptr<const std::string> Snapshot::groups_json() const {
+  std::call_once(json_once_, [this] { json_ = std::make_shared<const std::string>(render_groups_json(clusters_, stats_)); });
+  return json_;
 }
 
 SnapshotStore::SnapshotStore(std::vector<collect::ClusterStatus> initial, std::chrono::steady_clock::time_point now) {
@@ -130,7 +134,7 @@ std::shared_ptr<const Snapshot> SnapshotStore::build(bool standby) const {
   if (standby) {
     stats.scope.standby = true;
     return std::make_shared<const Snapshot>(std::vector<collect::ClusterStatus>{}, stats,
-                                            render_prometheus_gzip({}, stats, kGzipLevel), render_index_html({}), false,
+                                            render_prometheus_gzip({}, stats, kGzipLevel), false,
                                             "standby: another replica is the leader");
   }
   std::vector<collect::ClusterStatus> clusters;
@@ -141,9 +145,7 @@ std::shared_ptr<const Snapshot> SnapshotStore::build(bool standby) const {
     if (!e.status.first_cycle_done) waiting += (waiting.empty() ? "" : ", ") + e.status.name;
   }
   std::string gz = render_prometheus_gzip(clusters, stats, kGzipLevel);
-  std::string html = render_index_html(clusters);
-  return std::make_shared<const Snapshot>(std::move(clusters), stats, std::move(gz), std::move(html),
-                                          waiting.empty(),
+  return std::make_shared<const Snapshot>(std::move(clusters), stats, std::move(gz), waiting.empty(),
                                           waiting.empty() ? "" : "first cycle not finished for: " + waiting);
 }
 

@@ -26,8 +26,8 @@ namespace klag::metrics {
 
 class Snapshot {
  public:
-  Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, std::string metrics_gzip,
-           std::string index_html, bool ready, std::string not_ready_reason);
+  Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, std::string metrics_gzip, bool ready,
+           std::string not_ready_reason);
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
   Snapshot(Snapshot&&) = delete;
@@ -35,7 +35,9 @@ class Snapshot {
 
   std::shared_ptr<const std::string> metrics_text() const;
   const std::shared_ptr<const std::string>& metrics_gzip() const { return gzip_; }
-  const std::shared_ptr<const std::string>& index_html() const { return html_; }
+  // GET /api/v1/groups (metrics/api.h), rendered at most once, by the first
+  // request that asks (the page polls it; scrapers never do).
+  std::shared_ptr<const std::string> groups_json() const;
   // Every cluster finished its first cycle (successful or not).
   bool ready() const { return ready_; }
   const std::string& not_ready_reason() const { return not_ready_reason_; }
@@ -49,7 +51,8 @@ class Snapshot {
   std::shared_ptr<const std::string> gzip_;
   mutable std::once_flag text_once_;
   mutable std::shared_ptr<const std::string> text_;
-  std::shared_ptr<const std::string> html_;
+  mutable std::once_flag json_once_;
+  mutable std::shared_ptr<const std::string> json_;
   bool ready_;
   std::string not_ready_reason_;
 };

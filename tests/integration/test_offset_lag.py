@@ -2,6 +2,7 @@
 ConsumerGroupCommand, plus filters, granularity, custom and member labels,
 the HTTP endpoints and promtool on a live scrape."""
 
+import json
 import subprocess
 import unittest
 
@@ -219,7 +220,11 @@ class OffsetLagTest(unittest.TestCase):
         self.assertEqual((status, body.strip()), (200, b'{"is_leader": true}'))
         status, body, headers = e.get("/")
         self.assertEqual(status, 200)
-        self.assertIn(b"main", body)
+        self.assertTrue(headers.get("Content-Type", "").startswith("text/html"))
+        self.assertIn(b"/api/v1/groups", body)
+        status, body, headers = e.get("/api/v1/groups")
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["clusters"][0]["name"], "main")
         self.assertEqual(e.get("/nope")[0], 404)
         status, body, headers = e.get("/metrics", {"Accept-Encoding": "gzip"})
         self.assertEqual(headers.get("Content-Encoding"), "gzip")

@@ -68,10 +68,12 @@ def needed_packages(binary):
         m = re.match(r"\s*(\S+) => (/\S+)", line)
         if m:
             resolved[m.group(1)] = m.group(2)
-    # A sanitizer build (scripts/test.sh runs every test there too) also
-    # links the sanitizer runtimes, which no image ships.
-    needed = [lib for lib in needed if not re.match(r"lib(a|t|l|ub)san\.so", lib)]
     return {lib: package_of(resolved[lib]) for lib in needed}
+
+
+def is_sanitizer_build(binary):
+    out = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True, check=True).stdout
+    return re.search(r"Shared library: \[lib(a|t|l|ub)san\.so", out) is not None
 
 
 class DockerfileTest(unittest.TestCase):
@@ -93,6 +95,11 @@ class DockerfileTest(unittest.TestCase):
             self.assertNotRegex(i, r"apt-get install|apt install")
 
     def test_runtime_profile_covers_the_binarys_libraries(self):
+        if is_sanitizer_build(EXPORTER):
+            # A Debug+ASan binary links other libraries (and the sanitizer
+            # runtimes) than the Release one the image builds; the main
+            # build's run of this test checks that one.
+            self.skipTest("sanitizer build")
         runtime = install_profile("RUNTIME")
         needed = needed_packages(EXPORTER)
         self.assertIn("librdkafka.so.1", needed)

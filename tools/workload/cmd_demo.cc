@@ -2,7 +2,10 @@
 // differently, for the README demo and manual testing of the exporter:
 //   demo-fast     consumes demo-orders and demo-payments, keeps up (lag ~0)
 //   demo-slow     consumes demo-orders at a third of its produce rate (lag grows)
-//   demo-stopped  committed once on demo-payments at start, no member (lag grows)
+//   demo-stopped  committed once on demo-payments at start, no member (lag grows);
+//                 demo-payments keeps one minute of data, so after a minute or
+//                 two retention deletes records demo-stopped never read (data
+//                 loss, which the demo's Prometheus alerts on)
 #include "commands.h"
 #include "consumer_loop.h"
 #include "group_offsets.h"
@@ -40,7 +43,8 @@ struct Counters {
 void create_topics(const ConnectOptions& connect) {
   auto admin = make_client(RD_KAFKA_PRODUCER, connect, {});
   create_topic(admin.get(), kOrders, kOrdersPartitions, {}, true);
-  create_topic(admin.get(), kPayments, kPaymentsPartitions, {}, true);
+  // One minute of retention in 10-second segments: data loss soon.
+  create_topic(admin.get(), kPayments, kPaymentsPartitions, {{"retention.ms", "60000"}, {"segment.ms", "10000"}}, true);
 }
 
 // demo-stopped: commit halfway between log start and end on each payments
