@@ -32,7 +32,12 @@ pids+=($!)
 KLAG_DEMO_BOOTSTRAP=$bootstrap build/src/app/klag-exporter -c config/demo.toml &
 pids+=($!)
 
+# 9090 unless taken (Debian's prometheus package runs its own service there).
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 prom_port=${KLAG_DEMO_PROMETHEUS_PORT:-9090}
+if ! port_free "$prom_port"; then
+  prom_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fi
 cat >"$state/prometheus.yml" <<YML
 global:
   scrape_interval: 5s
@@ -63,4 +68,8 @@ cat <<MSG
   Press Ctrl-C to stop everything.
 
 MSG
-wait -n "${pids[@]}"
+# Runs until Ctrl-C; if a part dies first, say which and why.
+if wait -n "${pids[@]}"; then status=0; else status=$?; fi
+echo "demo: a process exited (status $status); Prometheus log tail:"
+tail -5 "$state/prometheus.log" 2>/dev/null || true
+exit "$status"

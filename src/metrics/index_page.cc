@@ -155,7 +155,7 @@ function renderClusters() {
   box.replaceChildren();
   for (const c of state.data.clusters) {
     const s = !c.first_cycle_done ? "starting" : c.up ? "up" : c.stale ? "stale" : "down";
-    const ago = c.last_success_unix_seconds ? duration(Date.now() / 1000 - c.last_success_unix_seconds) + " ago" : "never";
+    const ago = c.last_success_unix_seconds ? duration(Math.max(0, Date.now() / 1000 - c.last_success_unix_seconds)) + " ago" : "never";
     box.append(el("div", { class: "cluster", "data-cluster": c.name },
       el("div", {}, el("span", { class: "name" }, c.name), " ", badge(s)),
       el("div", { class: "detail" }, "last good cycle " + ago + " · cycle " + duration(c.last_cycle_seconds) +
@@ -190,7 +190,10 @@ function renderGroups() {
   for (const th of document.querySelectorAll("#groups th")) th.classList.toggle("sorted", th.dataset.key === state.sortKey);
 }
 
+let inFlight = false;
 async function refresh() {
+  if (inFlight) return;  // a slow answer must not be overwritten by an older one
+  inFlight = true;
   try {
     const res = await fetch("/api/v1/groups", { cache: "no-store" });
     if (!res.ok) throw new Error("HTTP " + res.status);
@@ -201,6 +204,8 @@ async function refresh() {
     renderGroups();
   } catch (e) {
     document.getElementById("error").textContent = "Cannot load /api/v1/groups: " + e.message;
+  } finally {
+    inFlight = false;
   }
 }
 

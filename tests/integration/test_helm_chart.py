@@ -59,7 +59,7 @@ ENV = {"KAFKA_USERNAME": "exporter", "KAFKA_PASSWORD": "secret", "POD_NAME": "kl
        "KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}
 
 
-def render(values, namespace="monitoring"):
+def render(values, namespace="monitoring", expect_failure=False):
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         yaml.safe_dump(values, f)
         path = f.name
@@ -68,6 +68,10 @@ def render(values, namespace="monitoring"):
                              capture_output=True, text=True, timeout=60)
     finally:
         os.unlink(path)
+    if expect_failure:
+        if res.returncode == 0:
+            raise AssertionError("helm template succeeded")
+        return res.stderr
     if res.returncode != 0:
         raise AssertionError(f"helm template failed: {res.stderr}")
     return [d for d in yaml.safe_load_all(res.stdout) if d]
@@ -122,7 +126,11 @@ class HelmChartTest(unittest.TestCase):
                 http_port = values.get("config", {}).get("exporter", {}).get("http_port", 8000)
                 self.assertEqual(ports, {"http": http_port})
                 self.assertEqual(container["livenessProbe"]["httpGet"], {"path": "/health", "port": "http"})
-                self.assertEqual(container["readinessProbe"]["httpGet"], {"path": "/ready", "port": "http"})
+                # A standby is never /ready: with leader election a rolling
+                # update would wait for it forever, so readiness is /health.
+                leadership = values.get("config", {}).get("exporter", {}).get("leadership", {}).get("enabled")
+                self.assertEqual(container["readinessProbe"]["httpGet"],
+                                 {"path": "/health" if leadership else "/ready", "port": "http"})
                 self.assertTrue(pod["spec"]["securityContext"]["runAsNonRoot"])
                 self.assertIn("memory", container["resources"]["requests"])
                 self.assertEqual(pod["spec"]["serviceAccountName"], objs["ServiceAccount"]["metadata"]["name"])
@@ -164,6 +172,13 @@ class HelmChartTest(unittest.TestCase):
                      "[exporter.consumer_status]", '"partition_status" = false', '"topic_whitelist" = ["orders-.*"]'):
             self.assertIn(line, config)
         self.assertEqual(config.count("[[clusters]]"), 2)
+
+    def test_a_nested_map_the_toml_cannot_hold_fails_the_render(self):
+        # security: {protocol: ...} would silently lose the setting.
+        err = render({"config": {"clusters": [{"name": "a", "bootstrap_servers": "a:9092",
+                                               "consumer_properties": {"security": {"protocol": "SSL"}}}]}},
+                     expect_failure=True)
+        self.assertIn("clusters[].consumer_properties.security is a map", err)
 
     def test_a_bad_key_in_the_values_fails_check_config_by_name(self):
         docs = render({"config": {"exporter": {"pol_interval": "30s"}}})

@@ -40,13 +40,28 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
 {{/* One TOML table's keys: scalars and lists as `key = <JSON>`, which is
-     valid TOML for strings, numbers, booleans and arrays of them. */}}
+     valid TOML for strings, numbers, booleans and arrays of them. Maps are
+     left to the caller, which writes them as sub-tables. */}}
 {{- define "klag-exporter.tomlKeys" -}}
 {{- range $k, $v := . }}
 {{- if not (kindIs "map" $v) }}
 {{ $k | quote }} = {{ toJson $v }}
 {{- end }}
 {{- end }}
+{{- end -}}
+
+{{/* The keys of the deepest table the config has: a map here would be lost,
+     so it is an error (write dotted keys such as "security.protocol" as one
+     quoted key). */}}
+{{- define "klag-exporter.tomlLeafKeys" -}}
+{{- $table := index . 0 -}}
+{{- $path := index . 1 -}}
+{{- range $k, $v := $table }}
+{{- if kindIs "map" $v }}
+{{- fail (printf "config: %s.%s is a map, which this table cannot hold; quote dotted keys as one key, e.g. \"security.protocol\": \"SASL_SSL\"" $path $k) }}
+{{- end }}
+{{- end }}
+{{- include "klag-exporter.tomlKeys" $table }}
 {{- end -}}
 
 {{/* config.toml: [exporter] and its sub-tables, then every [[clusters]]. */}}
@@ -64,7 +79,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if kindIs "map" $v2 }}
 
 [exporter.{{ $k }}.{{ $k2 }}]
-{{- include "klag-exporter.tomlKeys" $v2 }}
+{{- include "klag-exporter.tomlLeafKeys" (list $v2 (printf "exporter.%s.%s" $k $k2)) }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -77,10 +92,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if kindIs "map" $v }}
 
 [clusters.{{ $k }}]
-{{- include "klag-exporter.tomlKeys" $v }}
+{{- include "klag-exporter.tomlLeafKeys" (list $v (printf "clusters[].%s" $k)) }}
 {{- end }}
 {{- end }}
 {{- end }}
+{{- end -}}
+
+{{- define "klag-exporter.leadershipEnabled" -}}
+{{- if ((.Values.config.exporter | default dict).leadership | default dict).enabled -}}true{{- end -}}
 {{- end -}}
 
 {{- define "klag-exporter.httpPort" -}}
