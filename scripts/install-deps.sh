@@ -24,6 +24,8 @@ TEST=(
   prometheus curl procps python3 python3-venv python3-yaml iproute2 openssl
   # benchmarks: HTTP load generator for /metrics latency
   wrk
+  # fuzzing: clang 19 with libFuzzer (tests/fuzz, scripts/fuzz.sh)
+  clang-19 libclang-rt-19-dev
   # the web page test: headless Chromium (driven by playwright-core from npm,
   # with the machine's Node.js)
   chromium
