@@ -19,6 +19,7 @@ void register_member(CLI::App& app);
 void register_consume(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_delete_records(CLI::App& app);
+void register_delete_group(CLI::App& app);
 void register_scale(CLI::App& app);  // benchmarks: a large estate, fast
 
 // --bootstrap (required) and -X key=value, shared by every subcommand.

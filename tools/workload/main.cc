@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   register_consume(app);
   register_demo(app);
   register_delete_records(app);
+  register_delete_group(app);
   register_scale(app);
 
   install_stop_handlers();

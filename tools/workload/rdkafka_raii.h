@@ -39,6 +39,7 @@ using NewTopicPtr = std::unique_ptr<rd_kafka_NewTopic_t, Destroy<rd_kafka_NewTop
 using DeleteTopicPtr = std::unique_ptr<rd_kafka_DeleteTopic_t, Destroy<rd_kafka_DeleteTopic_destroy>>;
 using DeleteRecordsPtr = std::unique_ptr<rd_kafka_DeleteRecords_t, Destroy<rd_kafka_DeleteRecords_destroy>>;
 using ErrorPtr = std::unique_ptr<rd_kafka_error_t, Destroy<rd_kafka_error_destroy>>;
+using DeleteGroupPtr = std::unique_ptr<rd_kafka_DeleteGroup_t, Destroy<rd_kafka_DeleteGroup_destroy>>;
 
 // rd_kafka_metadata_destroy takes a const pointer; the template covers it.
 using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, Destroy<rd_kafka_metadata_destroy>>;
