@@ -7,7 +7,7 @@
 #   2. the Kafka integration tests again against a 3.9.x broker
 #   3. the benchmarks once, small size, as a smoke test (they must keep
 #      working; figures are only checked for sanity, never timed)
-#   4. the libFuzzer targets (clang 19), 20 s each from the committed seeds
+#   4. the libFuzzer targets (clang 19), 15 s each from the committed seeds
 #   5. AddressSanitizer + UndefinedBehaviorSanitizer build (unit + integration)
 # Exits non-zero if any step fails; every step still runs.
 set -uo pipefail
@@ -72,7 +72,7 @@ step "Kafka integration tests, Kafka $KAFKA_3" \
   env KAFKA_VERSION="$KAFKA_3" ctest --test-dir build -L '^kafka$' --output-on-failure -j "$JOBS"
 step "benchmark smoke (small size)" bash -c \
   'KAFKA_VERSION='"$KAFKA_4"' python3 bench/scale_bench.py --smoke && build/bench/micro/klag-microbench --benchmark_filter=/10/10/20/ --benchmark_min_time=0.01 >/dev/null'
-step "fuzzing (libFuzzer, ${FUZZ_SECONDS:-20} s per target)" scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+step "fuzzing (libFuzzer, ${FUZZ_SECONDS:-15} s per target)" scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 step "build (ASan+UBSan)" build build-asan -DCMAKE_BUILD_TYPE=Debug -DKLAG_SANITIZE=ON
 step "tests under ASan+UBSan, Kafka $KAFKA_4" \
   env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build-asan -LE '^demo$' --output-on-failure -j "$JOBS"

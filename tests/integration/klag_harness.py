@@ -29,14 +29,37 @@ def free_port():
 class Broker:
     """One single-node KRaft broker started by tools/kafka/kafka-local.sh."""
 
-    def __init__(self):
+    def __init__(self, secure=False):
+        """secure: also SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256/512), SSL, mutual
+        TLS and SASL_SSL listeners, with a CA made here (self.tls: ca, client
+        cert and key) and the users of tools/kafka/lib/broker.sh; their
+        addresses in self.listeners. `bootstrap` stays PLAINTEXT."""
         # KLAG_IT_ROOT (set by scripts/test.sh) groups this run's brokers so
         # cleanup can stop exactly them and leave a running demo alone.
         root = os.environ.get("KLAG_IT_ROOT") or None
         self.state_dir = tempfile.mkdtemp(prefix="klag-it-broker-", dir=root)
-        out = subprocess.run([KAFKA_LOCAL, "start", self.state_dir], check=True, capture_output=True,
-                             text=True, env=dict(os.environ, KLAG_WORKLOAD=WORKLOAD)).stdout
-        self.bootstrap = out.strip().splitlines()[-1]
+        self.listeners = {}
+        self.tls = {}
+        if secure:
+            from tls_ca import make_client_cert, make_test_ca
+            tls_dir = os.path.join(self.state_dir, "tls")
+            os.makedirs(tls_dir)
+            ca, cert, key = make_test_ca(tls_dir)
+            client_cert, client_key = make_client_cert(tls_dir)
+            with open(os.path.join(tls_dir, "broker.pem"), "w") as out:
+                for part in (key, cert):
+                    with open(part) as f:
+                        out.write(f.read())
+            self.tls = {"ca": ca, "client_cert": client_cert, "client_key": client_key}
+        res = subprocess.run([KAFKA_LOCAL, "start", self.state_dir], capture_output=True,
+                             text=True, env=dict(os.environ, KLAG_WORKLOAD=WORKLOAD))
+        if res.returncode != 0:
+            raise RuntimeError(f"kafka-local.sh start failed: {res.stderr[-3000:]}")
+        self.bootstrap = res.stdout.strip().splitlines()[-1]
+        listeners = os.path.join(self.state_dir, "listeners")
+        if os.path.exists(listeners):
+            with open(listeners) as f:
+                self.listeners = dict(line.strip().split("=", 1) for line in f if "=" in line)
 
     def stop(self):
         subprocess.run([KAFKA_LOCAL, "stop", self.state_dir], check=False, capture_output=True)
@@ -123,7 +146,7 @@ def http_get(url, headers=None, timeout=5):
 class Exporter:
     """The klag-exporter binary with a generated config file."""
 
-    def __init__(self, config_text, extra_args=()):
+    def __init__(self, config_text, extra_args=(), env=None):
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="klag-it-exporter-")
         self.config_path = os.path.join(self.dir, "config.toml")
@@ -132,7 +155,8 @@ class Exporter:
         self.log_path = os.path.join(self.dir, "exporter.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([EXPORTER, "-c", self.config_path, *extra_args],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **(env or {})))
         self.base = f"http://127.0.0.1:{self.port}"
         wait_until(lambda: self.get("/health")[0] == 200, 20, "exporter /health")
 

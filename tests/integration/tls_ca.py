@@ -20,3 +20,16 @@ def make_test_ca(directory):
     run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
         "-extfile", "san.ext", "-out", "server.pem")
     return tuple(os.path.join(directory, n) for n in ("ca.pem", "server.pem", "server.key"))
+
+
+def make_client_cert(directory, name="klag-exporter"):
+    """A client certificate signed by the CA make_test_ca made in
+    `directory`, for mutual TLS. Returns (cert_pem, key_pem) paths."""
+
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=directory)
+
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", "client.key", "-out", "client.csr")
+    run("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+        "-out", "client.pem")
+    return tuple(os.path.join(directory, n) for n in ("client.pem", "client.key"))

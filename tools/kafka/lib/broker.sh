@@ -11,22 +11,62 @@ broker_pid() { if [[ -f "$1/broker.pid" ]]; then cat "$1/broker.pid"; fi; }
 # The broker's command line names its server.properties, which identifies it.
 broker_runs() { pid_runs "$(broker_pid "$1")" "$1/server.properties"; }
 
+# Secured listeners are added when the state dir holds tls/ca.pem and
+# tls/broker.pem (the broker's PKCS#8 key and certificate) before `start`.
+secure() { [[ -f "$1/tls/ca.pem" && -f "$1/tls/broker.pem" ]]; }
+
+# Users the secured listeners accept (test credentials, never real ones).
+SASL_PLAIN_USERS='user_alice="alice-secret" user_admin="admin-secret"'
+SCRAM_USERS=('SCRAM-SHA-256=[name="scram256",password="scram256-secret"]'
+             'SCRAM-SHA-512=[name="scram512",password="scram512-secret"]')
+
+# Listener settings for SASL_PLAINTEXT (PLAIN and SCRAM), SSL, mutual TLS
+# (MTLS) and SASL_SSL. $2: listeners, $3: advertised listeners.
+secure_properties() {
+  local sd="$1" l
+  printf 'listeners=%s\n' "$2"
+  printf 'advertised.listeners=%s\n' "$3"
+  printf '%s\n' \
+    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,MTLS:SSL,SASL_SSL:SASL_SSL" \
+    "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512" \
+    "ssl.keystore.type=PEM" \
+    "ssl.keystore.location=$sd/tls/broker.pem" \
+    "ssl.truststore.type=PEM" \
+    "ssl.truststore.location=$sd/tls/ca.pem" \
+    "listener.name.mtls.ssl.client.auth=required"
+  for l in sasl_plaintext sasl_ssl; do
+    printf 'listener.name.%s.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required %s;\n' \
+      "$l" "$SASL_PLAIN_USERS"
+    printf 'listener.name.%s.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;\n' "$l"
+    printf 'listener.name.%s.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;\n' "$l"
+  done
+}
+
 write_server_properties() {
-  local sd="$1" libs="$2" port ctrl
+  local sd="$1" libs="$2" port ctrl listeners advertised name
   port="$(kv "$sd/ports" broker)"
   ctrl="$(kv "$sd/ports" controller)"
+  listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$ctrl"
+  advertised="PLAINTEXT://127.0.0.1:$port"
+  rm -f "$sd/listeners"
+  if secure "$sd"; then
+    for name in sasl_plaintext ssl mtls sasl_ssl; do
+      listeners+=",${name^^}://127.0.0.1:$(kv "$sd/ports" "$name")"
+      advertised+=",${name^^}://127.0.0.1:$(kv "$sd/ports" "$name")"
+      printf '%s=127.0.0.1:%s\n' "$name" "$(kv "$sd/ports" "$name")" >>"$sd/listeners"
+    done
+  fi
   {
+    printf '%s\n' "# Written by tools/kafka/kafka-local.sh: one combined KRaft node for tests." \
+      "process.roles=broker,controller" "node.id=1" "controller.quorum.voters=1@127.0.0.1:$ctrl" \
+      "controller.listener.names=CONTROLLER" "inter.broker.listener.name=PLAINTEXT" "log.dirs=$sd/data"
+    if secure "$sd"; then
+      secure_properties "$sd" "$listeners" "$advertised"
+    else
+      printf '%s\n' "listeners=$listeners" "advertised.listeners=$advertised" \
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+    fi
     cat <<EOF
-# Written by tools/kafka/kafka-local.sh: one combined KRaft node for tests.
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$ctrl
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$ctrl
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=$sd/data
 # One node: every internal topic has one replica.
 offsets.topic.replication.factor=1
 transaction.state.log.replication.factor=1
@@ -74,8 +114,13 @@ format_storage() {
   local sd="$1" libs="$2" cds
   cds="$(cds_use_opt "$libs")"
   rm -rf "$sd/data"
+  local scram=() u
+  if secure "$sd"; then
+    for u in "${SCRAM_USERS[@]}"; do scram+=(--add-scram "$u"); done
+  fi
   java "${TOOL_JAVA_OPTS[@]}" ${cds:+"$cds"} "${JVM_COMMON_OPTS[@]}" "${QUIET_SLF4J[@]}" -cp "$libs/*" \
-    kafka.tools.StorageTool format -t "$(new_cluster_id)" -c "$sd/server.properties" >"$sd/format.log" 2>&1 && return 0
+    kafka.tools.StorageTool format -t "$(new_cluster_id)" -c "$sd/server.properties" "${scram[@]}" \
+    >"$sd/format.log" 2>&1 && return 0
   # A JVM that crashed while mapping the class-data archive: drop the
   # archive (a later broker writes a new one) and format without it.
   [[ -n "$cds" ]] && grep -q 'A fatal error has been detected' "$sd/format.log" || return 1

@@ -12,8 +12,8 @@ register() {
   local sd="$1" entry
   mkdir -p "$REGISTRY_DIR"
   entry="$(registry_entry "$sd")"
-  printf 'state_dir=%s\npid=%s\nports=%s,%s\n' "$sd" "$(broker_pid "$sd")" \
-    "$(kv "$sd/ports" broker)" "$(kv "$sd/ports" controller)" >"$entry.tmp.$$"
+  printf 'state_dir=%s\npid=%s\nports=%s\n' "$sd" "$(broker_pid "$sd")" \
+    "$(sed -n 's/^[a-z_]*=//p' "$sd/ports" 2>/dev/null | paste -sd,)" >"$entry.tmp.$$"
   mv -f "$entry.tmp.$$" "$entry"
 }
 
@@ -42,9 +42,16 @@ allocate_ports() {
   {
     flock 9
     # shellcheck disable=SC2046 # one argument per reserved port
-    ports="$(python3 "$HERE/free_ports.py" 2 --exclude $(reserved_ports))" || die "could not find free ports"
-    read -r -d '' broker controller <<<"$ports" || true
-    printf 'broker=%s\ncontroller=%s\n' "$broker" "$controller" >"$sd/ports"
+    if secure "$sd"; then
+      ports="$(python3 "$HERE/free_ports.py" 6 --exclude $(reserved_ports))" || die "could not find free ports"
+      read -r -d '' broker controller sasl_plaintext ssl mtls sasl_ssl <<<"$ports" || true
+      printf 'broker=%s\ncontroller=%s\nsasl_plaintext=%s\nssl=%s\nmtls=%s\nsasl_ssl=%s\n' "$broker" "$controller" \
+        "$sasl_plaintext" "$ssl" "$mtls" "$sasl_ssl" >"$sd/ports"
+    else
+      ports="$(python3 "$HERE/free_ports.py" 2 --exclude $(reserved_ports))" || die "could not find free ports"
+      read -r -d '' broker controller <<<"$ports" || true
+      printf 'broker=%s\ncontroller=%s\n' "$broker" "$controller" >"$sd/ports"
+    fi
     printf '127.0.0.1:%s\n' "$broker" >"$sd/bootstrap"
     register "$sd"
   } 9>"$REGISTRY_DIR/.lock"
