@@ -11,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 import urllib.error
 import urllib.request
 
@@ -265,3 +266,32 @@ def wait_until(predicate, timeout, what):
 
 def gunzip(body):
     return gzip.decompress(body).decode()
+
+
+class KafkaTestCase(unittest.TestCase):
+    """A test class that owns a broker, an exporter and helper processes in
+    cls.broker, cls.exporter and cls.procs. Subclasses call
+    super().setUpClass() first; everything is stopped afterwards even when
+    setUpClass fails half-way, so nothing leaks into the next test."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.broker = None
+        cls.exporter = None
+        cls.procs = []
+        cls.addClassCleanup(cls._stop_everything)
+
+    @classmethod
+    def _stop_everything(cls):
+        for p in cls.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in cls.procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if cls.exporter is not None:
+            cls.exporter.stop()
+        if cls.broker is not None:
+            cls.broker.purge()

@@ -15,7 +15,7 @@ log, against Kafka 4 (docs/security.md)."""
 import os
 import unittest
 
-from klag_harness import Broker, Exporter, select, value, wait_until
+from klag_harness import KafkaTestCase, Broker, Exporter, select, value, wait_until
 
 WRONG_PASSWORD = "wrong-secret-7f3a9c"
 KAFKA_4 = os.environ.get("KAFKA_VERSION", "4.4.0").split(".")[0] == "4"
@@ -32,11 +32,10 @@ def cluster(name, bootstrap, **props):
     return "\n".join(lines) + "\n"
 
 
-class AuthTest(unittest.TestCase):
+class AuthTest(KafkaTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.exporter = None
-        cls.addClassCleanup(cls.cleanup)
+        super().setUpClass()
         b = cls.broker = Broker(secure=True)
         b.create_topic("auth-topic", 2)
         b.produce("auth-topic", 30)
@@ -76,12 +75,6 @@ http_host = "127.0.0.1"
         wait_until(all_good_up, 90, "every authenticated cluster up")
         cls.reference = b.consumer_groups()
 
-    @classmethod
-    def cleanup(cls):
-        if cls.exporter is not None:
-            cls.exporter.stop()
-        if getattr(cls, "broker", None) is not None:
-            cls.broker.purge()
 
     def test_every_mechanism_reports_the_reference_lag(self):
         expected = {p: int(row["LAG"]) for (g, _, p), row in self.reference.items() if g == "auth-group"}

@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from klag_harness import WORKLOAD, Broker, Exporter, select, value, wait_until
+from klag_harness import KafkaTestCase, WORKLOAD, Broker, Exporter, select, value, wait_until
 
 WINDOW = 6     # observations per status window, one per 1 s cycle
 MIN_LAG = 50   # a lag below this counts as caught up
@@ -31,13 +31,10 @@ def status_of(m, group, **labels):
     return on[0]
 
 
-class ConsumerStatusTest(unittest.TestCase):
+class ConsumerStatusTest(KafkaTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.procs = []
-        cls.exporter = None
-        # Runs even when setUpClass fails half-way: no broker or workload leaks.
-        cls.addClassCleanup(cls.cleanup)
+        super().setUpClass()
         b = cls.broker = Broker()
         for topic in ("st-ok", "st-warn", "st-drain", "st-stall", "st-stop", "st-rewind"):
             b.create_topic(topic, 1)
@@ -90,21 +87,6 @@ bootstrap_servers = "{b.bootstrap}"
                 raise RuntimeError(f"klag-workload {args[0]}: {line!r} {proc.stderr.read()}")
         cls.procs.append(proc)
         return proc
-
-    @classmethod
-    def cleanup(cls):
-        for p in cls.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in cls.procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        if cls.exporter is not None:
-            cls.exporter.stop()
-        if getattr(cls, "broker", None) is not None:
-            cls.broker.purge()
 
     def wait_for_status(self, group, timeout=60):
         found = {}

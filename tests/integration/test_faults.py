@@ -7,7 +7,7 @@ import signal
 import time
 import unittest
 
-from klag_harness import Broker, Exporter, select, value, wait_until
+from klag_harness import KafkaTestCase, Broker, Exporter, select, value, wait_until
 
 CYCLE_TIMEOUT_S = 2
 FREEZE_S = 8
@@ -17,11 +17,10 @@ def threads_of(pid):
     return len(os.listdir(f"/proc/{pid}/task"))
 
 
-class FaultsTest(unittest.TestCase):
+class FaultsTest(KafkaTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.exporter = None
-        cls.addClassCleanup(cls.cleanup)
+        super().setUpClass()
         b = cls.broker = Broker()
         b.create_topic("ft-keep", 2)
         b.create_topic("ft-doomed", 2)
@@ -45,12 +44,6 @@ bootstrap_servers = "{b.bootstrap}"
         wait_until(lambda: len(select(cls.exporter.metrics(), "kafka_consumergroup_group_sum_lag", cluster_name="ft")) == 3,
                    60, "the three groups")
 
-    @classmethod
-    def cleanup(cls):
-        if cls.exporter is not None:
-            cls.exporter.stop()
-        if getattr(cls, "broker", None) is not None:
-            cls.broker.purge()
 
     def up(self, m=None):
         return value(m or self.exporter.metrics(), "kafka_lag_exporter_up", cluster_name="ft")

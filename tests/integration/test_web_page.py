@@ -11,17 +11,16 @@ import subprocess
 import unittest
 import urllib.parse
 
-from klag_harness import ROOT, Broker, Exporter, wait_until
+from klag_harness import KafkaTestCase, ROOT, Broker, Exporter, wait_until
 
 PAGE_CHECK = os.path.join(os.path.dirname(__file__), "browser", "page_check.cjs")
 ARTIFACTS = os.environ.get("KLAG_ARTIFACTS_DIR", os.path.join(ROOT, "build", "test-artifacts"))
 
 
-class WebPageTest(unittest.TestCase):
+class WebPageTest(KafkaTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.exporter = None
-        cls.addClassCleanup(cls.cleanup)
+        super().setUpClass()
         b = cls.broker = Broker()
         b.create_topic("web-orders", 3)
         b.produce("web-orders", 100)
@@ -58,12 +57,6 @@ bootstrap_servers = "{b.bootstrap}"
         cls.api = api()
         cls.reference = b.consumer_groups()
 
-    @classmethod
-    def cleanup(cls):
-        if cls.exporter is not None:
-            cls.exporter.stop()
-        if getattr(cls, "broker", None) is not None:
-            cls.broker.purge()
 
     def reference_lag(self, group):
         return {p: int(row["LAG"]) for (g, _, p), row in self.reference.items() if g == group}
