@@ -149,7 +149,8 @@ class Exporter:
 
     def __init__(self, config_text, extra_args=(), env=None):
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="klag-it-exporter-")
+        # Under the run root (scripts/test.sh removes it), like the brokers.
+        self.dir = tempfile.mkdtemp(prefix="klag-it-exporter-", dir=os.environ.get("KLAG_IT_ROOT") or None)
         self.config_path = os.path.join(self.dir, "config.toml")
         with open(self.config_path, "w") as f:
             f.write(config_text.replace("@HTTP_PORT@", str(self.port)))
