@@ -167,13 +167,17 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
     result.sample.observed_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::system_clock::now().time_since_epoch())
                                          .count();
-    std::set<lag::TopicPartition> answered;
-    for (const auto& p : result.sample.partitions) answered.insert({p.topic, p.partition});
-    std::set<std::string> incomplete;
-    for (const auto& tp : in_scope) {
-      if (!answered.contains(tp)) incomplete.insert(tp.topic);
+    // Only when a partition went unanswered: the usual cycle skips copying
+    // every partition's key into a set.
+    if (marks.missing > 0) {
+      std::set<lag::TopicPartition> answered;
+      for (const auto& p : result.sample.partitions) answered.insert({p.topic, p.partition});
+      std::set<std::string> incomplete;
+      for (const auto& tp : in_scope) {
+        if (!answered.contains(tp)) incomplete.insert(tp.topic);
+      }
+      result.sample.incomplete_topics.assign(incomplete.begin(), incomplete.end());
     }
-    result.sample.incomplete_topics.assign(incomplete.begin(), incomplete.end());
   }
 
   // 6. Timestamps for time lag.
