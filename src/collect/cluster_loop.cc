@@ -112,6 +112,7 @@ void ClusterLoop::cycle() {
     status_.timestamp_reads_total += s.reads;
     status_.timestamp_cache_hits_total += s.cache_hits;
     status_.timestamp_timeouts_total += s.timeouts;
+    status_.timestamp_denied_total += s.denied;
     status_.timestamp_fetch_bytes_total += s.bytes;
     last_success_ = end;
     if (!was_up) {

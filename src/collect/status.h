@@ -36,6 +36,7 @@ struct ClusterStatus {
   uint64_t timestamp_reads_total = 0;
   uint64_t timestamp_cache_hits_total = 0;
   uint64_t timestamp_timeouts_total = 0;
+  uint64_t timestamp_denied_total = 0;
   uint64_t timestamp_fetch_bytes_total = 0;
   bool sampling_enabled = false;
   std::string last_error;

@@ -47,6 +47,8 @@ SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& a
     if (auto hit = cache_.lookup(key, start)) {
       ++stats.cache_hits;
       sample.timestamps.push_back({key.topic, key.partition, key.offset, hit->timestamp_ms, hit->returned_offset});
+    } else if (denied_.skip(key.topic, start)) {
+      ++stats.denied;
     } else {
       misses[{key.topic, key.partition}].push_back(key.offset);
     }
@@ -73,12 +75,35 @@ SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& a
     stats.reads += requests.size();
     stats.bytes += batch.bytes_fetched;
     for (const auto& e : batch.errors) spdlog::debug("cluster {}: timestamp read: {}", client_.cluster_name, e.to_string());
+    std::set<std::string> newly_denied;
     for (const auto& a : batch.answers) {
       if (a.outcome == kafka::TimestampOutcome::timed_out) ++stats.timeouts;
+      if (a.outcome == kafka::TimestampOutcome::denied) {
+        ++stats.denied;
+        newly_denied.insert(a.request.topic);
+        if (denied_.record_denied(a.request.topic, Clock::now())) {
+          spdlog::warn("cluster {}: not allowed to read topic {} (TOPIC_AUTHORIZATION_FAILED); time lag is not "
+                       "reported for it, retried every {} min. Grant Read on the topic or disable timestamp_sampling",
+                       client_.cluster_name, a.request.topic, kDeniedRetry.count());
+        }
+      }
       if (a.outcome != kafka::TimestampOutcome::found) continue;
+      if (denied_.record_read(a.request.topic)) {
+        spdlog::info("cluster {}: topic {} can be read now; time lag is reported for it again", client_.cluster_name,
+                     a.request.topic);
+      }
       const TimestampCache::Key key{a.request.topic, a.request.partition, a.request.offset};
       cache_.insert(key, {a.timestamp_ms, a.returned_offset}, Clock::now());
       sample.timestamps.push_back({key.topic, key.partition, key.offset, a.timestamp_ms, a.returned_offset});
+    }
+    // Later rounds would only be denied again: drop the topic's other offsets.
+    for (auto it = misses.begin(); it != misses.end();) {
+      if (!newly_denied.contains(it->first.first)) {
+        ++it;
+        continue;
+      }
+      stats.denied += it->second.size();
+      it = misses.erase(it);
     }
   }
   for (const auto& [_, offsets] : misses) stats.timeouts += offsets.size();  // rounds never started
@@ -108,6 +133,7 @@ SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& a
     }
   }
   cache_.expire(Clock::now());
+  denied_.expire(Clock::now());
   stats.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   return stats;
 }

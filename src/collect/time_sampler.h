@@ -1,9 +1,10 @@
 // Time lag sampling for one cluster: decides which record timestamps a cycle
 // needs, serves what it can from the cache, reads the rest in batched rounds
-// within the sampling deadline, and learns which topics are compacted.
+// within the sampling deadline, and learns which topics are compacted and
+// which it may not read.
 //
-// Owns the cluster's TimestampReader, the timestamp cache and the
-// cleanup.policy cache. Not thread-safe: the cluster's loop thread owns it.
+// Owns the cluster's TimestampReader, the timestamp cache, the
+// cleanup.policy cache and the denied topics. Not thread-safe: the cluster's loop thread owns it.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "collect/denied_topics.h"
 #include "collect/timestamp_cache.h"
 #include "config/config.h"
 #include "kafka/admin_client.h"
@@ -24,6 +26,7 @@ struct SamplingStats {
   uint64_t reads = 0;       // offsets asked of Kafka (one per distinct offset not cached)
   uint64_t cache_hits = 0;  // timestamps served from the cache
   uint64_t timeouts = 0;    // offsets not answered before the deadline
+  uint64_t denied = 0;      // offsets of topics the principal may not read (not fetched, or refused)
   uint64_t bytes = 0;       // key+value bytes the reads delivered
   std::chrono::microseconds duration{0};
 };
@@ -32,6 +35,10 @@ class TimeSampler {
  public:
   // Cache bound: enough for large estates, a few MB at most.
   static constexpr size_t kMaxCacheEntries = 200'000;
+  // How long a topic whose Fetch was denied is skipped before one more try
+  // (a Read granted meanwhile then shows within this), and how often such a
+  // denial is logged per topic.
+  static constexpr std::chrono::minutes kDeniedRetry{5};
 
   TimeSampler(kafka::ClientOptions client, config::TimestampSampling cfg);
   TimeSampler(const TimeSampler&) = delete;
@@ -49,6 +56,7 @@ class TimeSampler {
   config::TimestampSampling cfg_;
   std::unique_ptr<kafka::TimestampReader> reader_;
   TimestampCache cache_;
+  DeniedTopics denied_{kDeniedRetry};
   struct Policy {
     bool compact = false;
     std::chrono::steady_clock::time_point fetched;

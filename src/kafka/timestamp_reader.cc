@@ -129,6 +129,12 @@ TimestampBatch TimestampReader::read(const std::vector<TimestampRequest>& reques
       case RD_KAFKA_RESP_ERR__PARTITION_EOF:
         settle(i, TimestampOutcome::end_of_log);
         break;
+      case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+        // Describe without Read: librdkafka 2.0.2 delivers the Fetch
+        // response's partition error as a message for the partition (and
+        // would retry it every fetch.error.backoff.ms), so stop here.
+        settle(i, TimestampOutcome::denied);
+        break;
       case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
       case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
         // These errors carry no assignment version, so one left over from an

@@ -32,7 +32,8 @@ enum class TimestampOutcome {
   end_of_log,    // nothing to read at the offset (e.g. only a control record left)
   out_of_range,  // the offset is below the log start now: retention got there first
   timed_out,     // no answer before the deadline
-  failed,        // fetch error (authorization, leader down...)
+  denied,        // the principal may not read the topic (TOPIC_AUTHORIZATION_FAILED)
+  failed,        // another fetch error that retrying within the round will not fix
 };
 
 struct TimestampAnswer {

@@ -95,6 +95,8 @@ constexpr Family kTsHits{"kafka_lag_exporter_timestamp_cache_hits_total", Metric
                          "Record timestamps for time lag served from the cache."};
 constexpr Family kTsTimeouts{"kafka_lag_exporter_timestamp_timeouts_total", MetricType::counter,
                              "Record timestamps not read before the sampling deadline (no time lag for them that cycle)."};
+constexpr Family kTsDenied{"kafka_lag_exporter_timestamp_denied_total", MetricType::counter,
+                           "Record timestamps not read because the exporter may not read their topic (no Read ACL; no time lag for them that cycle)."};
 constexpr Family kTsBytes{"kafka_lag_exporter_timestamp_fetch_bytes_total", MetricType::counter,
                           "Key and value bytes of the records the timestamp reader received (a lower bound on bytes fetched: record and protocol overhead are not counted)."};
 constexpr Family kTsDuration{"kafka_lag_exporter_timestamp_sampling_duration_seconds", MetricType::gauge,
@@ -289,6 +291,7 @@ void emit_metrics(const std::vector<ClusterStatus>& all_clusters, SeriesSink& si
   sampling_counter(kTsReads, &ClusterStatus::timestamp_reads_total);
   sampling_counter(kTsHits, &ClusterStatus::timestamp_cache_hits_total);
   sampling_counter(kTsTimeouts, &ClusterStatus::timestamp_timeouts_total);
+  sampling_counter(kTsDenied, &ClusterStatus::timestamp_denied_total);
   sampling_counter(kTsBytes, &ClusterStatus::timestamp_fetch_bytes_total);
   w.header(kTsDuration);
   for (const auto& c : clusters) {

@@ -34,7 +34,8 @@ class Broker:
         """secure: also SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256/512), SSL, mutual
         TLS and SASL_SSL listeners, with a CA made here (self.tls: ca, client
         cert and key) and the users of tools/kafka/lib/broker.sh; their
-        addresses in self.listeners. `bootstrap` stays PLAINTEXT."""
+        addresses in self.listeners. `bootstrap` stays PLAINTEXT. ACLs are
+        enforced, but nothing is denied until a test adds some (acls())."""
         # KLAG_IT_ROOT (set by scripts/test.sh) groups this run's brokers so
         # cleanup can stop exactly them and leave a running demo alone.
         root = os.environ.get("KLAG_IT_ROOT") or None
@@ -111,6 +112,23 @@ class Broker:
         if res.returncode != 0:
             raise RuntimeError(f"ConsumerGroupCommand failed: {res.stderr}")
         return parse_cgc(res.stdout)
+
+    def acls(self, *args):
+        """Kafka's kafka-acls (AclCommand) as the super user admin over
+        SASL_PLAINTEXT (a secure broker only), e.g. acls("--add",
+        "--allow-principal", "User:viewer", "--operation", "Read", "--topic", "t").
+        Returns its stdout."""
+        config = os.path.join(self.state_dir, "admin-client.properties")
+        if not os.path.exists(config):
+            with open(config, "w") as f:
+                f.write("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"
+                        "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required "
+                        'username="admin" password="admin-secret";\n')
+        res = subprocess.run([KAFKA_LOCAL, "acls", self.listeners["sasl_plaintext"], "--command-config", config, *args],
+                             capture_output=True, text=True, timeout=120)
+        if res.returncode != 0:
+            raise RuntimeError(f"AclCommand {' '.join(args)} failed: {res.stderr[-3000:]}")
+        return res.stdout
 
 
 def parse_cgc(text):

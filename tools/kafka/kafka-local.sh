@@ -11,6 +11,7 @@
 #   kafka-local.sh status <state-dir>         prints HOST:PORT, or exits 1 if not running
 #   kafka-local.sh tool <main-class> [args...]
 #   kafka-local.sh cgc <bootstrap> [kafka-consumer-groups args...]
+#   kafka-local.sh acls <bootstrap> [kafka-acls args...]
 #
 # Environment: KAFKA_VERSION (default 4.4.0), KLAG_CACHE_DIR (default
 # ~/.cache/klag-exporter), KLAG_KAFKA_READY_TIMEOUT (s, default 90),
@@ -187,6 +188,14 @@ cmd_cgc() {
   run_tool "$(consumer_group_command_class)" --bootstrap-server "$bootstrap" "$@"
 }
 
+cmd_acls() {
+  [[ $# -ge 1 ]] || die "usage: acls <bootstrap> [kafka-acls args...]"
+  local bootstrap="$1"
+  shift
+  ensure_libs "$KAFKA_VERSION"
+  run_tool "$(acl_command_class)" --bootstrap-server "$bootstrap" "$@"
+}
+
 usage() {
   sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
   exit 2
@@ -205,6 +214,7 @@ main() {
     status) cmd_status "$@" ;;
     tool) cmd_tool "$@" ;;
     cgc) cmd_cgc "$@" ;;
+    acls) cmd_acls "$@" ;;
     -h | --help | help) usage ;;
     *)
       log "unknown command: $cmd"

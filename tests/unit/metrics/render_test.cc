@@ -39,6 +39,7 @@ ClusterStatus fixed_cluster() {
   c.timestamp_reads_total = 9;
   c.timestamp_cache_hits_total = 4;
   c.timestamp_timeouts_total = 1;
+  c.timestamp_denied_total = 2;
   c.timestamp_fetch_bytes_total = 12345;
   c.last_sampling.duration = std::chrono::milliseconds(250);
   c.labels = {{"env", "production"}};

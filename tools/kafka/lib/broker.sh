@@ -16,12 +16,18 @@ broker_runs() { pid_runs "$(broker_pid "$1")" "$1/server.properties"; }
 secure() { [[ -f "$1/tls/ca.pem" && -f "$1/tls/broker.pem" ]]; }
 
 # Users the secured listeners accept (test credentials, never real ones).
-SASL_PLAIN_USERS='user_alice="alice-secret" user_admin="admin-secret"'
+# viewer starts with no rights of its own; tests grant it ACLs.
+SASL_PLAIN_USERS='user_alice="alice-secret" user_admin="admin-secret" user_viewer="viewer-secret"'
 SCRAM_USERS=('SCRAM-SHA-256=[name="scram256",password="scram256-secret"]'
              'SCRAM-SHA-512=[name="scram512",password="scram512-secret"]')
 
 # Listener settings for SASL_PLAINTEXT (PLAIN and SCRAM), SSL, mutual TLS
-# (MTLS) and SASL_SSL. $2: listeners, $3: advertised listeners.
+# (MTLS) and SASL_SSL, and the KRaft ACL authorizer. A resource without ACLs
+# stays open to everyone, so only tests that add ACLs see denials. ANONYMOUS
+# (the PLAINTEXT and controller listeners: the broker itself, the workload
+# tool, Kafka's own tools; also SSL without a client certificate) and admin
+# bypass ACLs.
+# $2: listeners, $3: advertised listeners.
 secure_properties() {
   local sd="$1" l
   printf 'listeners=%s\n' "$2"
@@ -33,7 +39,10 @@ secure_properties() {
     "ssl.keystore.location=$sd/tls/broker.pem" \
     "ssl.truststore.type=PEM" \
     "ssl.truststore.location=$sd/tls/ca.pem" \
-    "listener.name.mtls.ssl.client.auth=required"
+    "listener.name.mtls.ssl.client.auth=required" \
+    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer" \
+    "allow.everyone.if.no.acl.found=true" \
+    "super.users=User:ANONYMOUS;User:admin"
   for l in sasl_plaintext sasl_ssl; do
     printf 'listener.name.%s.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required %s;\n' \
       "$l" "$SASL_PLAIN_USERS"

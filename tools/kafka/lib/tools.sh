@@ -23,3 +23,15 @@ consumer_group_command_class() {
     echo kafka.admin.ConsumerGroupCommand
   fi
 }
+
+# kafka-acls.sh. The class moved from kafka.admin (Scala, up to 3.9) to
+# org.apache.kafka.tools (4.0 on).
+acl_command_class() {
+  local jar
+  jar="$(libs_dir "$KAFKA_VERSION")/kafka-tools-$KAFKA_VERSION.jar"
+  if unzip -l "$jar" 'org/apache/kafka/tools/AclCommand.class' >/dev/null 2>&1; then
+    echo org.apache.kafka.tools.AclCommand
+  else
+    echo kafka.admin.AclCommand
+  fi
+}
