@@ -16,6 +16,8 @@ BUILD=(
   libre2-dev nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   protobuf-compiler libprotobuf-dev libcurl4-openssl-dev libgrpc++-dev protobuf-compiler-grpc
+  # the HTTP server's TLS and basic auth (web config file)
+  libssl-dev libyaml-cpp-dev libcrypt-dev
 )
 TEST=(
   # local Kafka harness (broker jars come from Maven Central)
@@ -35,6 +37,7 @@ RUNTIME=(
   # every Debian image)
   librdkafka1 libtomlplusplus3 libspdlog1.10 libfmt9 libre2-9 zlib1g
   libprotobuf32 libgrpc++1.51 libgrpc29 libabsl20220623 libcurl4
+  libssl3 libyaml-cpp0.7 libcrypt1
   # TLS to brokers and receivers; the image's HEALTHCHECK
   ca-certificates curl
 )

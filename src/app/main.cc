@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -11,10 +13,21 @@
 
 #include "app/runtime.h"
 #include "config/config.h"
+#include "http/server.h"
 
 namespace {
 
 constexpr int kExitConfig = 2;
+
+// The soft limit on open files is often 1,024 while the hard one is far
+// higher; the HTTP server alone may hold 1,024 connections beside the Kafka
+// sockets, so take what we are allowed (Go programs do the same).
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
 
 }  // namespace
 
@@ -23,11 +36,15 @@ int main(int argc, char** argv) {
   std::string config_path = "config.toml";
   std::string log_level = "info";
   bool check_only = false;
+  std::string web_config_file;
   app.add_option("-c,--config", config_path, "Path to the TOML config file")->capture_default_str();
   app.add_option("-l,--log-level", log_level, "Log level: trace, debug, info, warn, error, off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-  app.add_flag("--check-config", check_only, "Validate the config file and exit (0 when valid)");
+  app.add_flag("--check-config", check_only,
+               "Validate the config file (and the web config file, if given) and exit (0 when valid)");
+  app.add_option("--web.config.file", web_config_file,
+                 "Web config file (exporter-toolkit format) for TLS and basic auth on every endpoint");
   app.set_version_flag("-V,--version", std::string("klag-exporter ") + KLAG_VERSION);
   CLI11_PARSE(app, argc, argv);
 
@@ -39,7 +56,14 @@ int main(int argc, char** argv) {
     std::cerr << cfg.error().to_string() << "\n";
     return kExitConfig;
   }
+  if (!web_config_file.empty()) {
+    if (auto web = klag::http::check_web_config(web_config_file); !web) {
+      std::cerr << web.error() << "\n";
+      return kExitConfig;
+    }
+  }
   if (check_only) {
+    if (!web_config_file.empty()) std::cout << "web config OK: " << web_config_file << "\n";
     std::cout << "config OK: " << config_path << " (" << cfg->clusters.size() << " cluster"
               << (cfg->clusters.size() == 1 ? "" : "s") << ")\n";
     return 0;
@@ -56,6 +80,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   spdlog::info("klag-exporter {} starting with {} cluster(s)", KLAG_VERSION, cfg->clusters.size());
-  klag::app::Runtime runtime(config_path, std::move(*cfg));
+  raise_open_file_limit();
+  klag::app::Runtime runtime(config_path, std::move(*cfg), web_config_file);
   return runtime.run(signals);
 }

@@ -34,8 +34,11 @@ std::string join(const std::vector<std::string>& names) {
 
 }  // namespace
 
-Runtime::Runtime(std::string config_path, config::Config config)
-    : config_path_(std::move(config_path)), config_(std::move(config)), store_(initial_statuses(config_)) {
+Runtime::Runtime(std::string config_path, config::Config config, std::string web_config_file)
+    : config_path_(std::move(config_path)),
+      web_config_file_(std::move(web_config_file)),
+      config_(std::move(config)),
+      store_(initial_statuses(config_)) {
   store_.update_exporter_stats([](metrics::ExporterStats& s) { s.last_reload_success_unix_seconds = unix_now(); });
 }
 
@@ -167,13 +170,16 @@ int Runtime::run(const sigset_t& signals) {
   // A loop publishes at least every max(poll_interval, cycle_timeout); allow
   // two of those plus slack before /health calls it wedged.
   const auto liveness_limit = 2 * std::max(ex.poll_interval, ex.effective_cycle_timeout()) + std::chrono::seconds(30);
-  http::Server server({.host = ex.http_host, .port = ex.http_port, .post_paths = {"/-/reload"}},
+  http::Server server({.host = ex.http_host,
+                       .port = ex.http_port,
+                       .post_paths = {"/-/reload"},
+                       .web_config_file = web_config_file_},
                       http::make_routes(store_, liveness_limit, [this] { return reload(); }));
   if (auto started = server.start(); !started) {
     spdlog::error("HTTP server: {}", started.error());
     return kExitRuntime;
   }
-  spdlog::info("serving http://{}:{}/metrics", ex.http_host, server.port());
+  spdlog::info("serving {}://{}:{}/metrics", server.tls() ? "https" : "http", ex.http_host, server.port());
 
   std::unique_ptr<otlp::Exporter> otlp;
   if (ex.otel.enabled) {

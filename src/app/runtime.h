@@ -25,7 +25,8 @@ namespace klag::app {
 
 class Runtime {
  public:
-  Runtime(std::string config_path, config::Config config);
+  // `web_config_file`: TLS and basic auth for the HTTP server (empty: none).
+  Runtime(std::string config_path, config::Config config, std::string web_config_file = {});
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
@@ -48,6 +49,7 @@ class Runtime {
   void start_ha();
 
   const std::string config_path_;
+  const std::string web_config_file_;
   std::mutex mu_;  // guards config_, stopping_, loops_ and retiring_
   config::Config config_;
   bool stopping_ = false;  // set at shutdown: no reload may start loops then

@@ -1,5 +1,7 @@
 #include "http/connection.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,10 +27,20 @@ bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
 }  // namespace
 
-Connection::Connection(int fd, uint64_t id, const ConnectionContext& context, Clock::time_point now)
-    : fd_(fd), id_(id), context_(context), timer_start_(now) {}
+Connection::Connection(int fd, uint64_t id, const ConnectionContext& context, Clock::time_point now,
+                       std::shared_ptr<const TlsContext> tls)
+    : fd_(fd), id_(id), context_(context), tls_(std::move(tls)), timer_start_(now) {
+  if (tls_) {
+    ssl_ = tls_->new_session(fd_);
+    if (!ssl_) {
+      spdlog::warn("http: connection {}: cannot start a TLS session: {}", id_, take_openssl_errors());
+      close();
+    }
+  }
+}
 
 Connection::~Connection() {
+  ssl_.reset();
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -36,9 +48,11 @@ uint32_t Connection::wanted_events() const {
   switch (state_) {
     case State::reading:
     case State::draining:
-      return EPOLLIN;
+      return uint32_t{EPOLLIN} | (want_write_ ? uint32_t{EPOLLOUT} : 0u);
     case State::writing:
-      return EPOLLOUT;
+      return uint32_t{EPOLLOUT} | (want_read_ ? uint32_t{EPOLLIN} : 0u);
+    case State::authenticating:
+      return 0;  // the verdict, not the socket, moves it on
     case State::closed:
       return 0;
   }
@@ -56,8 +70,16 @@ void Connection::on_event(uint32_t events, Clock::time_point now) {
     case State::draining:
       drain();
       return;
+    case State::authenticating:
+      // Only hang-ups arrive while no events are wanted; nobody is left to
+      // answer, and a level-triggered HUP would otherwise spin the loop.
+      if (events & EPOLLHUP) close();
+      return;
     case State::writing:
       flush(now);
+      // Input that arrived meanwhile may sit decrypted inside TLS, where
+      // epoll cannot see it.
+      if (state_ == State::reading && tls_buffered()) read_input();
       break;
     case State::reading:
       read_input();
@@ -68,9 +90,111 @@ void Connection::on_event(uint32_t events, Clock::time_point now) {
   process(now);
 }
 
+Connection::Io Connection::receive(char* data, size_t size, size_t& received) {
+  received = 0;
+  if (!ssl_) {
+    while (true) {
+      ssize_t n = ::recv(fd_, data, size, 0);
+      if (n > 0) {
+        received = static_cast<size_t>(n);
+        return Io::done;
+      }
+      if (n == 0) return Io::eof;
+      if (errno == EINTR) continue;
+      if (would_block(errno)) return Io::would_block;
+      spdlog::debug("http: connection {} read failed: {}", id_, std::strerror(errno));
+      return Io::failed;
+    }
+  }
+  if (!tls_checked_) {
+    // A TLS connection starts with a handshake record (0x16). Anything else
+    // is most likely plain HTTP sent to the TLS port: say so in plain HTTP,
+    // as Go's server does, instead of a bare TLS alert.
+    unsigned char first = 0;
+    ssize_t n = ::recv(fd_, &first, 1, MSG_PEEK);
+    if (n == 0) return Io::eof;
+    if (n < 0) {
+      if (errno == EINTR || would_block(errno)) return Io::would_block;
+      return Io::failed;
+    }
+    tls_checked_ = true;
+    if (first != 0x16) {
+      ssl_.reset();
+      plaintext_on_tls_ = true;
+      return receive(data, size, received);
+    }
+  }
+  want_read_ = want_write_ = false;
+  ERR_clear_error();
+  int rc = SSL_read_ex(ssl_.get(), data, size, &received);
+  if (rc == 1) return Io::done;
+  switch (SSL_get_error(ssl_.get(), rc)) {
+    case SSL_ERROR_WANT_READ:
+      want_read_ = true;
+      return Io::would_block;
+    case SSL_ERROR_WANT_WRITE:
+      want_write_ = true;
+      return Io::would_block;
+    case SSL_ERROR_ZERO_RETURN:
+      return Io::eof;
+    case SSL_ERROR_SYSCALL:
+      if (errno == 0) return Io::eof;  // the peer closed without close_notify
+      spdlog::debug("http: connection {} TLS read failed: {}", id_, std::strerror(errno));
+      ERR_clear_error();
+      return Io::failed;
+    default:
+      // Handshake failures land here: wrong protocol, no or rejected client
+      // certificate, no shared cipher. Debug only: any scanner causes them.
+      spdlog::debug("http: connection {} TLS error: {}", id_, take_openssl_errors());
+      return Io::failed;
+  }
+}
+
+Connection::Io Connection::send(const iovec* iov, int count, size_t& sent) {
+  sent = 0;
+  if (!ssl_) {
+    msghdr message{};
+    message.msg_iov = const_cast<iovec*>(iov);
+    message.msg_iovlen = static_cast<size_t>(count);
+    while (true) {
+      // sendmsg rather than writev: only send* take MSG_NOSIGNAL, and a
+      // peer that vanished must cost us EPIPE, not the process.
+      ssize_t n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+      if (n >= 0) {
+        sent = static_cast<size_t>(n);
+        return Io::done;
+      }
+      if (errno == EINTR) continue;
+      if (would_block(errno)) return Io::would_block;
+      spdlog::debug("http: connection {} write failed: {}", id_, std::strerror(errno));
+      return Io::failed;
+    }
+  }
+  // One buffer per call: TLS frames records itself. A retry after
+  // WANT_WRITE passes the same bytes again, as OpenSSL requires.
+  want_read_ = want_write_ = false;
+  ERR_clear_error();
+  int rc = SSL_write_ex(ssl_.get(), iov[0].iov_base, iov[0].iov_len, &sent);
+  if (rc == 1) return Io::done;
+  switch (SSL_get_error(ssl_.get(), rc)) {
+    case SSL_ERROR_WANT_READ:
+      want_read_ = true;
+      return Io::would_block;
+    case SSL_ERROR_WANT_WRITE:
+      want_write_ = true;
+      return Io::would_block;
+    default:
+      spdlog::debug("http: connection {} TLS write failed: {}", id_, take_openssl_errors());
+      return Io::failed;
+  }
+}
+
+bool Connection::tls_buffered() const { return ssl_ && SSL_pending(ssl_.get()) > 0; }
+
 void Connection::check_deadline(Clock::time_point now) {
   switch (state_) {
     case State::reading:
+    case State::authenticating:
     case State::writing:
       if (now - timer_start_ >= context_.idle_timeout) {
         spdlog::debug("http: connection {} idle timeout ({})", id_,
@@ -100,19 +224,21 @@ void Connection::read_input() {
   while (input_.size() <= cap) {
     size_t old_size = input_.size();
     input_.resize(old_size + kReadChunk);
-    ssize_t n = ::recv(fd_, input_.data() + old_size, kReadChunk, 0);
-    input_.resize(old_size + (n > 0 ? static_cast<size_t>(n) : 0));
-    if (n > 0) continue;
-    if (n == 0) {
-      peer_eof_ = true;
-      return;
+    size_t n = 0;
+    Io io = receive(input_.data() + old_size, kReadChunk, n);
+    input_.resize(old_size + n);
+    switch (io) {
+      case Io::done:
+        continue;
+      case Io::eof:
+        peer_eof_ = true;
+        return;
+      case Io::would_block:
+        return;
+      case Io::failed:
+        close();
+        return;
     }
-    if (errno == EINTR) continue;
-    if (!would_block(errno)) {
-      spdlog::debug("http: connection {} read failed: {}", id_, std::strerror(errno));
-      close();
-    }
-    return;
   }
 }
 
@@ -120,6 +246,11 @@ void Connection::process(Clock::time_point now) {
   // One request at a time: while a response is queued nothing more is
   // parsed, which keeps pipelined answers in order and memory bounded.
   while (state_ == State::reading) {
+    if (plaintext_on_tls_) {
+      input_.clear();
+      respond(Response::text(400, "Client sent an HTTP request to an HTTPS server.\n"), false, true, false, now);
+      return;
+    }
     if (input_.empty()) {
       if (peer_eof_) close();
       return;
@@ -127,24 +258,45 @@ void Connection::process(Clock::time_point now) {
     ParseResult parsed = parse_request(input_, context_.max_header_bytes);
     switch (parsed.status) {
       case ParseStatus::incomplete:
+        if (tls_buffered()) {
+          read_input();  // the rest may already be decrypted
+          if (state_ == State::reading) continue;
+          return;
+        }
         if (peer_eof_) close();  // truncated request: nobody to answer
         return;
       case ParseStatus::complete: {
         input_.erase(0, parsed.consumed);
-        const Request& request = parsed.request;
+        Request& request = parsed.request;
         bool head_only = request.method == "HEAD";
         bool close = !request.keep_alive();
         bool announce = !close && request.version_minor == 0;
-        const bool post_path = context_.post_paths &&
-                               std::find(context_.post_paths->begin(), context_.post_paths->end(),
-                                         request.path) != context_.post_paths->end();
-        if (request.method == "GET" || head_only || (post_path && request.method == "POST")) {
-          respond(call_handler(request), head_only, close, announce, now);
-        } else {
-          Response response = Response::text(405, "method not allowed\n");
-          response.headers.emplace_back("Allow", post_path ? "POST" : "GET, HEAD");
-          respond(std::move(response), false, close, announce, now);
+        if (context_.auth != nullptr && context_.auth->enabled()) {
+          auto header = request.header("authorization");
+          auto credentials = header ? parse_basic_authorization(*header) : std::nullopt;
+          if (!credentials) {
+            respond_unauthorized(head_only, close, announce, now);
+            break;
+          }
+          switch (context_.auth->check(id_, *credentials)) {
+            case Authenticator::Verdict::allowed:
+              break;
+            case Authenticator::Verdict::denied:
+              respond_unauthorized(head_only, close, announce, now);
+              continue;
+            case Authenticator::Verdict::busy: {
+              Response busy = Response::text(503, "too many authentication checks in progress\n");
+              busy.headers.emplace_back("Retry-After", "1");
+              respond(std::move(busy), head_only, close, announce, now);
+              continue;
+            }
+            case Authenticator::Verdict::pending:
+              pending_ = Pending{std::move(request), head_only, close, announce};
+              state_ = State::authenticating;
+              return;
+          }
         }
+        serve(request, head_only, close, announce, now);
         break;
       }
       case ParseStatus::bad_request:
@@ -158,6 +310,39 @@ void Connection::process(Clock::time_point now) {
         break;
     }
   }
+}
+
+void Connection::serve(const Request& request, bool head_only, bool close, bool announce,
+                       Clock::time_point now) {
+  const bool post_path = context_.post_paths &&
+                         std::find(context_.post_paths->begin(), context_.post_paths->end(),
+                                   request.path) != context_.post_paths->end();
+  if (request.method == "GET" || head_only || (post_path && request.method == "POST")) {
+    respond(call_handler(request), head_only, close, announce, now);
+  } else {
+    Response response = Response::text(405, "method not allowed\n");
+    response.headers.emplace_back("Allow", post_path ? "POST" : "GET, HEAD");
+    respond(std::move(response), false, close, announce, now);
+  }
+}
+
+void Connection::respond_unauthorized(bool head_only, bool close, bool announce, Clock::time_point now) {
+  Response response = Response::text(401, "Unauthorized\n");
+  response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"klag-exporter\", charset=\"UTF-8\"");
+  respond(std::move(response), head_only, close, announce, now);
+}
+
+void Connection::on_auth_result(bool allowed, Clock::time_point now) {
+  if (state_ != State::authenticating || !pending_) return;
+  Pending pending = std::move(*pending_);
+  pending_.reset();
+  state_ = State::reading;
+  if (allowed) {
+    serve(pending.request, pending.head_only, pending.close, pending.announce, now);
+  } else {
+    respond_unauthorized(pending.head_only, pending.close, pending.announce, now);
+  }
+  if (state_ == State::reading) process(now);  // pipelined requests
 }
 
 Response Connection::call_handler(const Request& request) {
@@ -184,6 +369,9 @@ void Connection::respond(Response response, bool head_only, bool close, bool ann
                          Clock::time_point now) {
   size_t length = response.body ? response.body->size() : 0;
   if (status_forbids_body(response.status)) length = 0;
+  if (context_.extra_headers != nullptr) {
+    for (const auto& header : *context_.extra_headers) response.headers.push_back(header);
+  }
   HeadOptions options{.content_length = length, .close = close,
                       .announce_keep_alive = announce_keep_alive};
   Outgoing out;
@@ -215,20 +403,18 @@ void Connection::flush(Clock::time_point now) {
       iov[count++] = {const_cast<char*>(out_->body->data()) + body_offset,
                       out_->body_length - body_offset};
     }
-    msghdr message{};
-    message.msg_iov = iov;
-    message.msg_iovlen = static_cast<size_t>(count);
-    // sendmsg rather than writev: only send* take MSG_NOSIGNAL, and a peer
-    // that vanished must cost us EPIPE, not the process.
-    ssize_t n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (would_block(errno)) return;  // EPOLLOUT resumes us
-      spdlog::debug("http: connection {} write failed: {}", id_, std::strerror(errno));
-      close();
-      return;
+    size_t n = 0;
+    switch (send(iov, count, n)) {
+      case Io::done:
+        break;
+      case Io::would_block:
+        return;  // epoll resumes us
+      case Io::eof:
+      case Io::failed:
+        close();
+        return;
     }
-    out_->sent += static_cast<size_t>(n);
+    out_->sent += n;
     timer_start_ = now;
   }
   out_.reset();
@@ -249,7 +435,13 @@ void Connection::begin_linger(Clock::time_point now) {
   // Closing with unread input would make the kernel send RST, which can
   // destroy our final response (say a 431) before the client reads it. So
   // shut only our side and swallow input until the client closes or the
-  // linger time runs out.
+  // linger time runs out. TLS says goodbye first (best effort: a full send
+  // buffer just loses the close_notify).
+  if (ssl_) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_.get());
+    ERR_clear_error();
+  }
   ::shutdown(fd_, SHUT_WR);
   state_ = State::draining;
   linger_deadline_ = now + context_.linger_timeout;
@@ -259,12 +451,17 @@ void Connection::begin_linger(Clock::time_point now) {
 void Connection::drain() {
   char scratch[kReadChunk];
   for (int i = 0; i < kMaxDrainReadsPerEvent; ++i) {
-    ssize_t n = ::recv(fd_, scratch, sizeof scratch, 0);
-    if (n > 0) continue;
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && would_block(errno)) return;
-    close();  // EOF or error: the client is done
-    return;
+    size_t n = 0;
+    switch (receive(scratch, sizeof scratch, n)) {
+      case Io::done:
+        continue;
+      case Io::would_block:
+        return;
+      case Io::eof:
+      case Io::failed:
+        close();  // the client is done
+        return;
+    }
   }
 }
 
@@ -272,6 +469,7 @@ void Connection::close() {
   if (state_ != State::closed) spdlog::debug("http: connection {} closed", id_);
   state_ = State::closed;
   out_.reset();
+  pending_.reset();
   input_.clear();
   input_.shrink_to_fit();
 }

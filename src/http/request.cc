@@ -189,6 +189,18 @@ ParseStatus parse_header_line(std::string_view line, Request& request) {
   return ParseStatus::complete;
 }
 
+// Whether the start of an unfinished request line can still become a valid
+// one: the method so far is a token (a final CR may begin the line end).
+bool method_prefix_ok(std::string_view partial) {
+  size_t space = partial.find(' ');
+  std::string_view method = partial.substr(0, space);
+  if (space == std::string_view::npos && !method.empty() && method.back() == '\r') method.remove_suffix(1);
+  for (unsigned char c : method) {
+    if (!is_tchar(c)) return false;
+  }
+  return true;
+}
+
 ParseResult fail(ParseStatus status) {
   ParseResult result;
   result.status = status;
@@ -273,7 +285,12 @@ ParseResult parse_request(std::string_view input, size_t max_head_bytes) {
   bool have_request_line = false;
   while (true) {
     std::optional<Line> line = next_line(input, pos);
-    if (!line) return starved();
+    if (!line) {
+      // No need to wait for the end of a request line whose method is
+      // already impossible (binary junk, a TLS handshake on the plain port).
+      if (!have_request_line && !method_prefix_ok(input.substr(pos))) return fail(ParseStatus::bad_request);
+      return starved();
+    }
     if (line->next > max_head_bytes) return fail(ParseStatus::too_large);
     pos = line->next;
     if (!have_request_line) {

@@ -8,19 +8,24 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <new>
 #include <system_error>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
+#include "http/basic_auth.h"
 #include "http/connection.h"
+#include "http/tls.h"
+#include "http/web_config.h"
 
 namespace klag::http {
 namespace {
@@ -28,10 +33,11 @@ namespace {
 using detail::Clock;
 using detail::Connection;
 
-// epoll user data for the two non-connection fds; connection ids start above.
+// epoll user data for the non-connection fds; connection ids start above.
 constexpr uint64_t kWakeId = 0;
 constexpr uint64_t kListenId = 1;
-constexpr uint64_t kFirstConnectionId = 2;
+constexpr uint64_t kAuthId = 2;  // basic-auth verdicts are ready
+constexpr uint64_t kFirstConnectionId = 3;
 
 constexpr std::chrono::milliseconds kMaxSweepInterval{1000};
 constexpr std::chrono::milliseconds kMinSweepInterval{10};
@@ -47,7 +53,50 @@ std::string display_address(const std::string& host, uint16_t port) {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
+// What a web config turns into: the TLS context (null: plain HTTP), users
+// and headers.
+struct LoadedWeb {
+  WebConfig config;
+  std::shared_ptr<const detail::TlsContext> tls;
+};
+
+std::expected<LoadedWeb, std::string> load_web(const std::string& file) {
+  auto config = load_web_config(file);
+  if (!config) return std::unexpected(config.error());
+  LoadedWeb loaded{std::move(*config), nullptr};
+  if (loaded.config.tls_enabled) {
+    auto tls = detail::TlsContext::create(loaded.config.tls);
+    if (!tls) return std::unexpected("web config " + file + ": " + tls.error());
+    loaded.tls = std::move(*tls);
+  }
+  return loaded;
+}
+
+// Identity of the files a web config uses, to notice a change (a rewrite,
+// or a Kubernetes secret's symlink swap) without reading them.
+using FileSignature = std::vector<std::array<int64_t, 4>>;
+
+FileSignature signature_of(const std::vector<std::filesystem::path>& files) {
+  FileSignature out;
+  for (const auto& f : files) {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) != 0) {
+      out.push_back({-1, errno, 0, 0});
+    } else {
+      out.push_back({static_cast<int64_t>(st.st_ino), static_cast<int64_t>(st.st_size),
+                     static_cast<int64_t>(st.st_mtim.tv_sec), static_cast<int64_t>(st.st_mtim.tv_nsec)});
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::expected<void, std::string> check_web_config(const std::string& file) {
+  auto loaded = load_web(file);
+  if (!loaded) return std::unexpected(loaded.error());
+  return {};
+}
 
 // Owns the listen socket, epoll fd, wake eventfd, loop thread and (on that
 // thread) every Connection. start()/stop() run on the owning thread; all
@@ -59,6 +108,7 @@ struct Server::Impl {
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
+  int auth_fd_ = -1;  // eventfd the authenticator signals; -1 without a web config
   std::atomic<uint16_t> bound_port_{0};
   std::thread thread_;
 
@@ -69,6 +119,15 @@ struct Server::Impl {
   bool accept_paused_ = false;
   Clock::time_point accept_resume_at_;
   Clock::time_point last_accept_warning_;
+  // Web config state (loop thread after start()).
+  std::shared_ptr<const detail::TlsContext> tls_;
+  std::unique_ptr<Authenticator> auth_;
+  std::vector<std::pair<std::string, std::string>> extra_headers_;
+  std::vector<std::filesystem::path> web_files_;
+  FileSignature web_signature_;
+  FileSignature web_rejected_signature_;  // the change we already warned about
+  Clock::time_point next_web_check_;
+  std::atomic<bool> tls_enabled_{false};
 
   Impl(ServerOptions opts, Handler h) : options_(std::move(opts)), handler_(std::move(h)) {
     // Accept the bracketed form people copy from URLs ("[::1]").
@@ -78,6 +137,7 @@ struct Server::Impl {
     }
     context_.handler = &handler_;
     context_.post_paths = &options_.post_paths;
+    context_.extra_headers = &extra_headers_;
     context_.max_header_bytes = options_.max_header_bytes;
     context_.idle_timeout = options_.idle_timeout;
     context_.linger_timeout = std::min(options_.idle_timeout, kMaxLinger);
@@ -88,6 +148,11 @@ struct Server::Impl {
   }
 
   std::expected<void, std::string> open_listener();
+  std::expected<void, std::string> load_web_config_file();
+  void apply_web(LoadedWeb loaded);
+  void check_web_config_changes(Clock::time_point now);
+  void deliver_auth_results(Clock::time_point now);
+  bool evict_idle_connection();
   void close_fds();
   void run();
   void accept_all(Clock::time_point now);
@@ -152,8 +217,96 @@ std::expected<void, std::string> Server::Impl::open_listener() {
   return std::unexpected("http server: cannot listen on " + where + ": " + last_error);
 }
 
+std::expected<void, std::string> Server::Impl::load_web_config_file() {
+  const std::string& file = options_.web_config_file;
+  web_signature_ = signature_of({file});
+  auto loaded = load_web(file);
+  if (!loaded) return std::unexpected(loaded.error());
+  auth_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (auth_fd_ < 0) return std::unexpected("eventfd: " + errno_text(errno));
+  const int fd = auth_fd_;
+  auth_ = std::make_unique<Authenticator>([fd] {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t written = ::write(fd, &one, sizeof one);
+  });
+  context_.auth = auth_.get();
+  apply_web(std::move(*loaded));
+  return {};
+}
+
+void Server::Impl::apply_web(LoadedWeb loaded) {
+  web_files_ = web_config_files(options_.web_config_file, loaded.config);
+  web_signature_ = signature_of(web_files_);
+  tls_ = std::move(loaded.tls);
+  tls_enabled_.store(tls_ != nullptr);
+  auth_->set_users(std::move(loaded.config.basic_auth_users));
+  extra_headers_ = std::move(loaded.config.headers);
+}
+
+void Server::Impl::check_web_config_changes(Clock::time_point now) {
+  if (options_.web_config_file.empty() || now < next_web_check_) return;
+  next_web_check_ = now + options_.web_config_check_interval;
+  FileSignature current = signature_of(web_files_);
+  if (current == web_signature_ || current == web_rejected_signature_) return;
+  auto loaded = load_web(options_.web_config_file);
+  if (!loaded) {
+    // A certificate and its key are often replaced one after the other; the
+    // next change gets another try. Until then the old settings hold.
+    spdlog::warn("http: {}; keeping the previous TLS and authentication settings", loaded.error());
+    web_rejected_signature_ = std::move(current);
+    return;
+  }
+  const bool had_tls = tls_ != nullptr;
+  apply_web(std::move(*loaded));
+  web_rejected_signature_.clear();
+  spdlog::info("http: reloaded web config {} (TLS {}{}, {} basic-auth user(s))", options_.web_config_file,
+               tls_ ? "on" : "off", had_tls != (tls_ != nullptr) ? ", changed" : "",
+               auth_->enabled() ? "some" : "no");
+}
+
+void Server::Impl::deliver_auth_results(Clock::time_point now) {
+  uint64_t count = 0;
+  [[maybe_unused]] ssize_t n = ::read(auth_fd_, &count, sizeof count);
+  for (const auto& [id, allowed] : auth_->take_results()) {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) continue;  // gone meanwhile
+    try {
+      it->second->on_auth_result(allowed, now);
+    } catch (const std::exception& e) {
+      spdlog::warn("http: connection {} dropped: {}", id, e.what());
+      remove(id);
+      continue;
+    }
+    update(id);
+  }
+}
+
+// At the connection limit, a connection that waits for a request (idle
+// keep-alive, or a request head trickling in) makes room for a new one:
+// the one waiting longest. So idle or slowloris clients cannot lock
+// Prometheus out; they only lose their own connections.
+bool Server::Impl::evict_idle_connection() {
+  uint64_t victim = 0;
+  Clock::time_point oldest = Clock::time_point::max();
+  for (const auto& [id, connection] : connections_) {
+    if (connection->evictable() && connection->waiting_since() < oldest) {
+      oldest = connection->waiting_since();
+      victim = id;
+    }
+  }
+  if (victim == 0) return false;
+  spdlog::debug("http: connection limit reached, closing idle connection {}", victim);
+  connections_.at(victim)->evict();
+  remove(victim);
+  return true;
+}
+
 void Server::Impl::close_fds() {
-  for (int* fd : {&listen_fd_, &epoll_fd_, &wake_fd_}) {
+  // The authenticator's worker signals auth_fd_: it goes first, so nothing
+  // writes to that descriptor number after it is closed (and reused).
+  context_.auth = nullptr;
+  auth_.reset();
+  for (int* fd : {&listen_fd_, &epoll_fd_, &wake_fd_, &auth_fd_}) {
     if (*fd >= 0) ::close(*fd);
     *fd = -1;
   }
@@ -184,7 +337,7 @@ void Server::Impl::accept_all(Clock::time_point now) {
       set_listen_events(0);
       return;
     }
-    if (connections_.size() >= options_.max_connections) {
+    if (connections_.size() >= options_.max_connections && !evict_idle_connection()) {
       spdlog::debug("http: connection limit {} reached, closing new connection",
                     options_.max_connections);
       ::close(fd);
@@ -197,7 +350,7 @@ void Server::Impl::accept_all(Clock::time_point now) {
     uint64_t id = next_id_++;
     std::unique_ptr<Connection> connection;
     try {
-      connection = std::make_unique<Connection>(fd, id, context_, now);  // owns fd from here
+      connection = std::make_unique<Connection>(fd, id, context_, now, tls_);  // owns fd from here
       registered_events_[id] = 0;
       connections_.emplace(id, std::move(connection));
     } catch (const std::bad_alloc&) {
@@ -280,6 +433,8 @@ void Server::Impl::run() {
       uint64_t id = events[i].data.u64;
       if (id == kWakeId) {
         stop_requested = true;
+      } else if (id == kAuthId) {
+        deliver_auth_results(now);
       } else if (id == kListenId) {
         if (!accept_paused_) accept_all(now);
       } else if (auto it = connections_.find(id); it != connections_.end()) {
@@ -301,6 +456,7 @@ void Server::Impl::run() {
     }
     if (now >= next_sweep) {
       sweep(now);
+      check_web_config_changes(now);
       next_sweep = now + interval;
     }
   }
@@ -317,7 +473,17 @@ std::expected<void, std::string> Server::start() {
   Impl& impl = *impl_;
   if (impl.thread_.joinable()) return std::unexpected(std::string("http server: already started"));
   if (!impl.handler_) return std::unexpected(std::string("http server: no handler"));
-  if (auto listening = impl.open_listener(); !listening) return listening;
+  if (!impl.options_.web_config_file.empty()) {
+    if (auto web = impl.load_web_config_file(); !web) {
+      impl.close_fds();
+      return web;
+    }
+    impl.next_web_check_ = Clock::now() + impl.options_.web_config_check_interval;
+  }
+  if (auto listening = impl.open_listener(); !listening) {
+    impl.close_fds();
+    return listening;
+  }
 
   const std::string where = display_address(impl.options_.host, impl.bound_port_.load());
   auto fail = [&](const char* what) -> std::expected<void, std::string> {
@@ -335,6 +501,10 @@ std::expected<void, std::string> Server::start() {
   if (::epoll_ctl(impl.epoll_fd_, EPOLL_CTL_ADD, impl.wake_fd_, &ev) != 0) return fail("epoll_ctl");
   ev.data.u64 = kListenId;
   if (::epoll_ctl(impl.epoll_fd_, EPOLL_CTL_ADD, impl.listen_fd_, &ev) != 0) return fail("epoll_ctl");
+  if (impl.auth_fd_ >= 0) {
+    ev.data.u64 = kAuthId;
+    if (::epoll_ctl(impl.epoll_fd_, EPOLL_CTL_ADD, impl.auth_fd_, &ev) != 0) return fail("epoll_ctl");
+  }
 
   impl.accept_paused_ = false;
   try {
@@ -358,5 +528,7 @@ void Server::stop() {
 }
 
 uint16_t Server::port() const { return impl_->bound_port_.load(); }
+
+bool Server::tls() const { return impl_->tls_enabled_.load(); }
 
 }  // namespace klag::http

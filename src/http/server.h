@@ -4,7 +4,9 @@
 // connection: handlers only hand out pre-rendered bytes, so a single thread
 // is enough and a slow or malicious client can never block another one.
 // Limits (header size, idle timeout, connection count) turn bad clients into
-// 4xx answers or closed sockets, never a crash.
+// 4xx answers or closed sockets, never a crash. An optional web config file
+// (exporter-toolkit format, http/web_config.h) adds TLS and basic auth; the
+// server re-reads it when it or its certificate files change.
 //
 // Thread safety: start() and stop() from one owning thread; the handler runs
 // on the event-loop thread only.
@@ -49,7 +51,15 @@ struct ServerOptions {
   // Paths whose POST requests reach the handler (e.g. "/-/reload"). Every
   // other method than GET and HEAD gets 405 without calling the handler.
   std::vector<std::string> post_paths;
+  // `--web.config.file`: TLS and basic auth; empty for plain HTTP.
+  std::string web_config_file;
+  // How often the web config and its files are checked for changes.
+  std::chrono::milliseconds web_config_check_interval{std::chrono::seconds(1)};
 };
+
+// Loads a web config and builds its TLS context, as start() would: for
+// --check-config. The error names the file and the key.
+std::expected<void, std::string> check_web_config(const std::string& file);
 
 class Server {
  public:
@@ -66,6 +76,8 @@ class Server {
   void stop();
   // The bound port (useful with port 0). Valid after a successful start().
   uint16_t port() const;
+  // Whether connections speak TLS (valid after start()).
+  bool tls() const;
 
  private:
   struct Impl;

@@ -1,7 +1,7 @@
 // libFuzzer target: the HTTP request parser (our code: src/http/request.cc).
 // Any bytes give a status; a complete request never claims more bytes than
-// it was given, and a prefix of a complete request is never "complete" with
-// a different length.
+// it was given, a prefix of a complete request is never "complete" with
+// a different length, and a strict prefix is never rejected.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -22,6 +22,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (again.status != klag::http::ParseStatus::complete || again.consumed != r.consumed ||
         again.request.target != r.request.target) {
       std::abort();
+    }
+    // Every strict prefix of it is still only incomplete: the parser may
+    // reject early, but never a request that would have become valid.
+    for (size_t cut : {r.consumed / 2, r.consumed - 1}) {
+      if (klag::http::parse_request(input.substr(0, cut), limit).status != klag::http::ParseStatus::incomplete) {
+        std::abort();
+      }
     }
     (void)r.request.keep_alive();
     (void)r.request.accepts_gzip();

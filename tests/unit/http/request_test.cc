@@ -140,6 +140,18 @@ TEST(ParseRequest, EveryStrictPrefixIsIncomplete) {
   EXPECT_EQ(parse(full).status, ParseStatus::complete);
 }
 
+TEST(ParseRequest, ImpossibleMethodRejectedBeforeTheLineEnds) {
+  // A TLS ClientHello or binary junk on the plain port gets its 400 at
+  // once, not after the idle timeout.
+  EXPECT_EQ(parse(std::string_view("\x16\x03\x01\x02\x00", 5)).status, ParseStatus::bad_request);
+  EXPECT_EQ(parse("G\x01").status, ParseStatus::bad_request);
+  EXPECT_EQ(parse("GET\t/").status, ParseStatus::bad_request);
+  // Still possible: keep waiting.
+  for (std::string_view partial : {"", "G", "GET", "GET ", "GET /x\x01", "\r", "\r\n", "\r\nGE", "GET\r"}) {
+    EXPECT_EQ(parse(partial).status, ParseStatus::incomplete) << partial;
+  }
+}
+
 TEST(ParseRequest, PipelinedRequestsConsumedOneByOne) {
   const std::string first = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
   const std::string second = "HEAD /b HTTP/1.1\r\n\r\n";

@@ -22,17 +22,43 @@ using testing::ServerTest;
 using testing::TestClient;
 using testing::local_options;
 
-TEST_F(ServerTest, ConnectionsBeyondLimitAreClosed) {
+TEST_F(ServerTest, AtTheLimitTheLongestIdleConnectionMakesRoom) {
   ServerOptions options = local_options();
   options.max_connections = 2;
   start(options);
   auto first = connect();
   auto second = connect();
-  // Round trips make sure both are accepted before the third arrives.
+  // Round trips make sure both are accepted (and idle, keep-alive) before
+  // the third arrives; the first has waited longest.
   for (auto* client : {first.get(), second.get()}) {
     ASSERT_TRUE(client->send_all("GET / HTTP/1.1\r\n\r\n"));
     ASSERT_TRUE(client->read_reply());
   }
+  auto third = connect();
+  ASSERT_TRUE(third->send_all("GET /third HTTP/1.1\r\n\r\n"));
+  auto reply = third->read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "/third");
+  EXPECT_TRUE(first->closed_within(2s));
+  ASSERT_TRUE(second->send_all("GET /second HTTP/1.1\r\n\r\n"));
+  reply = second->read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "/second");
+}
+
+TEST_F(ServerTest, AtTheLimitWithEveryConnectionBusyNewOnesAreClosed) {
+  ServerOptions options = local_options();
+  options.max_connections = 2;
+  start(options);
+  // Two clients fetch 8 MiB and do not read it: their responses stay
+  // queued, so neither connection may be taken away.
+  auto first = connect();
+  auto second = connect();
+  for (auto* client : {first.get(), second.get()}) {
+    ASSERT_TRUE(client->send_all("GET /big HTTP/1.1\r\n\r\n"));
+  }
+  for (int i = 0; i < 100 && calls_.load() < 2; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(calls_.load(), 2);
   auto third = connect();
   EXPECT_TRUE(third->closed_within(2s));
   first.reset();
