@@ -53,6 +53,16 @@ VALUE_SETS = {
         "config": {"exporter": {"leadership": {"enabled": True, "session_timeout": "6s"}},
                    "clusters": [{"name": "main", "bootstrap_servers": "kafka:9092"}]},
     },
+    "web-tls-basic-auth": {
+        "webConfig": {"secretName": "klag-web", "tls": True, "basicAuth": True},
+        "serviceMonitor": {"enabled": True,
+                           "tlsConfig": {"ca": {"secret": {"name": "klag-web", "key": "ca.pem"}}},
+                           "basicAuth": {"username": {"name": "klag-scrape", "key": "username"},
+                                         "password": {"name": "klag-scrape", "key": "password"}}},
+    },
+    "web-tls-only": {
+        "webConfig": {"secretName": "klag-web", "tls": True},
+    },
 }
 # What a pod gets: the secrets, POD_NAME and the API server address.
 ENV = {"KAFKA_USERNAME": "exporter", "KAFKA_PASSWORD": "secret", "POD_NAME": "klag-0",
@@ -114,6 +124,8 @@ class HelmChartTest(unittest.TestCase):
                 expected = {"ConfigMap", "Deployment", "Service", "ServiceAccount"}
                 if name == "kubernetes-leadership":
                     expected |= {"Role", "RoleBinding", "ServiceMonitor", "PrometheusRule"}
+                if values.get("serviceMonitor", {}).get("enabled") and name != "kubernetes-leadership":
+                    expected |= {"ServiceMonitor"}
                 self.assertEqual(set(objs), expected)
 
                 dep = objs["Deployment"]
@@ -125,17 +137,37 @@ class HelmChartTest(unittest.TestCase):
                 ports = {p["name"]: p["containerPort"] for p in container["ports"]}
                 http_port = values.get("config", {}).get("exporter", {}).get("http_port", 8000)
                 self.assertEqual(ports, {"http": http_port})
-                self.assertEqual(container["livenessProbe"]["httpGet"], {"path": "/health", "port": "http"})
+                web = values.get("webConfig", {})
                 # A standby is never /ready: with leader election a rolling
                 # update would wait for it forever, so readiness is /health.
                 leadership = values.get("config", {}).get("exporter", {}).get("leadership", {}).get("enabled")
-                self.assertEqual(container["readinessProbe"]["httpGet"],
-                                 {"path": "/health" if leadership else "/ready", "port": "http"})
+                if web.get("basicAuth"):
+                    # Probes cannot send credentials: they check the port.
+                    for probe in ("livenessProbe", "readinessProbe"):
+                        self.assertEqual(container[probe]["tcpSocket"], {"port": "http"})
+                        self.assertNotIn("httpGet", container[probe])
+                else:
+                    scheme = {"scheme": "HTTPS"} if web.get("tls") else {}
+                    self.assertEqual(container["livenessProbe"]["httpGet"],
+                                     {"path": "/health", "port": "http", **scheme})
+                    self.assertEqual(container["readinessProbe"]["httpGet"],
+                                     {"path": "/health" if leadership else "/ready", "port": "http", **scheme})
                 self.assertTrue(pod["spec"]["securityContext"]["runAsNonRoot"])
                 self.assertIn("memory", container["resources"]["requests"])
                 self.assertEqual(pod["spec"]["serviceAccountName"], objs["ServiceAccount"]["metadata"]["name"])
-                (volume,) = pod["spec"]["volumes"]
-                self.assertEqual(volume["configMap"]["name"], objs["ConfigMap"]["metadata"]["name"])
+                volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+                mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+                self.assertEqual(volumes["config"]["configMap"]["name"], objs["ConfigMap"]["metadata"]["name"])
+                if web.get("secretName"):
+                    self.assertEqual(set(volumes), {"config", "web"})
+                    self.assertEqual(volumes["web"]["secret"]["secretName"], web["secretName"])
+                    # Not nested in the read-only config mount.
+                    self.assertFalse(mounts["web"].startswith(mounts["config"] + "/"))
+                    i = container["args"].index("--web.config.file")
+                    self.assertEqual(container["args"][i + 1], mounts["web"] + "/web.yml")
+                else:
+                    self.assertEqual(set(volumes), {"config"})
+                    self.assertNotIn("--web.config.file", container["args"])
                 secrets = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]
                            if "secretKeyRef" in e.get("valueFrom", {})}
                 self.assertEqual(secrets, {s["name"]: {"name": s["secretName"], "key": s["key"]}
@@ -161,6 +193,12 @@ class HelmChartTest(unittest.TestCase):
                     sm = objs["ServiceMonitor"]["spec"]
                     self.assertLessEqual(sm["selector"]["matchLabels"].items(), svc["metadata"]["labels"].items())
                     self.assertEqual(sm["endpoints"][0]["port"], "http")
+                    sm_values = values.get("serviceMonitor", {})
+                    if web.get("tls"):
+                        self.assertEqual(sm["endpoints"][0]["scheme"], "https")
+                    for key in ("tlsConfig", "basicAuth"):
+                        if sm_values.get(key):
+                            self.assertEqual(sm["endpoints"][0][key], sm_values[key])
                     self.assertEqual(svc["metadata"]["labels"][sm["jobLabel"]], "klag-exporter")
                 if "PrometheusRule" in objs:
                     with open(ALERTS) as f:
