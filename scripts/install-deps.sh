@@ -26,6 +26,9 @@ TEST=(
   prometheus curl procps python3 python3-venv python3-yaml iproute2 openssl
   # benchmarks: HTTP load generator for /metrics latency
   wrk
+  # Kerberos test: a throwaway MIT KDC (tools/kafka/krb5-local.sh), kinit,
+  # and Cyrus SASL's GSSAPI plugin that librdkafka needs for GSSAPI
+  krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
   # fuzzing: clang 19 with libFuzzer (tests/fuzz, scripts/fuzz.sh)
   clang-19 libclang-rt-19-dev
   # the web page test: headless Chromium (driven by playwright-core from npm,
@@ -38,6 +41,8 @@ RUNTIME=(
   librdkafka1 libtomlplusplus3 libspdlog1.10 libfmt9 libre2-9 zlib1g
   libprotobuf32 libgrpc++1.51 libgrpc29 libabsl20220623 libcurl4
   libssl3 libyaml-cpp0.7 libcrypt1
+  # Kerberos (GSSAPI) to brokers: Cyrus SASL's GSSAPI plugin
+  libsasl2-modules-gssapi-mit
   # TLS to brokers and receivers; the image's HEALTHCHECK
   ca-certificates curl
 )

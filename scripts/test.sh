@@ -35,6 +35,7 @@ export KLAG_IT_ROOT
 KLAG_IT_ROOT=$(mktemp -d /tmp/klag-test-run.XXXXXX)
 cleanup() {
   tools/kafka/kafka-local.sh stop-all --purge --under "$KLAG_IT_ROOT" >/dev/null 2>&1 || true
+  tools/kafka/krb5-local.sh stop-all --under "$KLAG_IT_ROOT" >/dev/null 2>&1 || true
   rm -rf "$KLAG_IT_ROOT"
 }
 trap cleanup EXIT
