@@ -100,11 +100,14 @@ Authenticator::Key Authenticator::key_of(const Credentials& credentials) {
   return key;
 }
 
-Authenticator::Authenticator(std::function<void()> notify, size_t max_pending, size_t cache_capacity)
+Authenticator::Authenticator(std::function<void()> notify, size_t max_pending, size_t cache_capacity,
+                             size_t max_pending_per_peer)
     : notify_(std::move(notify)),
       max_pending_(max_pending),
       cache_capacity_(cache_capacity),
-      users_(std::make_shared<const Users>()) {
+      max_pending_per_peer_(max_pending_per_peer),
+      users_(std::make_shared<const Users>()),
+      dummy_(kDummyHash) {
   worker_ = std::thread([this] { run(); });
 }
 
@@ -118,9 +121,21 @@ Authenticator::~Authenticator() {
 }
 
 void Authenticator::set_users(Users users) {
-  auto shared = std::make_shared<const Users>(std::move(users));
+  // Unknown users are checked against a made-up hash at the highest cost in
+  // use (the salt part of that user's hash), so their answer takes as long.
+  std::string dummy = kDummyHash;
+  int highest = -1;
+  for (const auto& [_, hash] : users) {
+    const int cost = (hash[4] - '0') * 10 + (hash[5] - '0');  // validated by the parser
+    if (cost > highest) {
+      highest = cost;
+      dummy = hash.substr(0, 29);  // "$2b$12$" and 22 characters of salt
+    }
+  }
   std::lock_guard lock(mu_);
-  users_ = std::move(shared);
+  if (*users_ == users) return;  // e.g. only a certificate changed: keep the cache
+  users_ = std::make_shared<const Users>(std::move(users));
+  dummy_ = std::move(dummy);
   cache_.clear();
   ++generation_;
 }
@@ -130,14 +145,36 @@ bool Authenticator::enabled() const {
   return !users_->empty();
 }
 
-Authenticator::Verdict Authenticator::check(uint64_t ticket, const Credentials& credentials) {
+Authenticator::Verdict Authenticator::check(uint64_t ticket, const std::string& peer,
+                                             const Credentials& credentials) {
   const Key key = key_of(credentials);
   std::lock_guard lock(mu_);
-  if (auto it = cache_.find(key); it != cache_.end()) return it->second ? Verdict::allowed : Verdict::denied;
-  if (jobs_.size() >= max_pending_) return Verdict::busy;
-  jobs_.push_back(Job{ticket, generation_, key, credentials, users_});
+  if (cache_.contains(key)) return Verdict::allowed;
+  size_t& for_peer = pending_per_peer_[peer];
+  if (jobs_.size() >= max_pending_ || for_peer >= max_pending_per_peer_) {
+    if (for_peer == 0) pending_per_peer_.erase(peer);
+    return Verdict::busy;
+  }
+  ++for_peer;
+  jobs_.push_back(Job{ticket, generation_, peer, key, credentials, users_, dummy_});
   wake_.notify_one();
   return Verdict::pending;
+}
+
+void Authenticator::release_peer(const std::string& peer) {
+  auto it = pending_per_peer_.find(peer);
+  if (it != pending_per_peer_.end() && --it->second == 0) pending_per_peer_.erase(it);
+}
+
+void Authenticator::cancel(uint64_t ticket) {
+  std::lock_guard lock(mu_);
+  for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+    if (it->ticket == ticket) {
+      release_peer(it->peer);
+      jobs_.erase(it);
+      return;
+    }
+  }
 }
 
 std::vector<std::pair<uint64_t, bool>> Authenticator::take_results() {
@@ -158,13 +195,14 @@ void Authenticator::run() {
     if (user != job.users->end()) {
       allowed = bcrypt_matches(job.credentials.password, user->second);
     } else {
-      bcrypt_matches(job.credentials.password, kDummyHash);  // same cost as a known user
+      bcrypt_matches(job.credentials.password, job.dummy);  // as long as for a known user
     }
-    OPENSSL_cleanse(job.credentials.password.data(), job.credentials.password.size());
     lock.lock();
-    if (job.generation == generation_) {
-      if (cache_.size() >= cache_capacity_) cache_.clear();  // crude, and bounded
-      cache_[job.key] = allowed;
+    release_peer(job.peer);
+    if (allowed && job.generation == generation_) {
+      // Only real users' passwords get here, so the bound is a formality.
+      if (cache_.size() >= cache_capacity_) cache_.clear();
+      cache_[job.key] = true;
     }
     results_.emplace_back(job.ticket, allowed);
     lock.unlock();

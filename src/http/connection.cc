@@ -28,8 +28,8 @@ bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 }  // namespace
 
 Connection::Connection(int fd, uint64_t id, const ConnectionContext& context, Clock::time_point now,
-                       std::shared_ptr<const TlsContext> tls)
-    : fd_(fd), id_(id), context_(context), tls_(std::move(tls)), timer_start_(now) {
+                       std::shared_ptr<const TlsContext> tls, std::string peer)
+    : fd_(fd), id_(id), context_(context), peer_(std::move(peer)), tls_(std::move(tls)), timer_start_(now) {
   if (tls_) {
     ssl_ = tls_->new_session(fd_);
     if (!ssl_) {
@@ -48,9 +48,12 @@ uint32_t Connection::wanted_events() const {
   switch (state_) {
     case State::reading:
     case State::draining:
-      return uint32_t{EPOLLIN} | (want_write_ ? uint32_t{EPOLLOUT} : 0u);
+      // TLS may need to send before it can read on (and the reverse while
+      // writing): then wait for that direction only, or unread input would
+      // wake the loop again and again for nothing.
+      return want_write_ ? uint32_t{EPOLLOUT} : uint32_t{EPOLLIN};
     case State::writing:
-      return uint32_t{EPOLLOUT} | (want_read_ ? uint32_t{EPOLLIN} : 0u);
+      return want_read_ ? uint32_t{EPOLLIN} : uint32_t{EPOLLOUT};
     case State::authenticating:
       return 0;  // the verdict, not the socket, moves it on
     case State::closed:
@@ -126,6 +129,7 @@ Connection::Io Connection::receive(char* data, size_t size, size_t& received) {
   }
   want_read_ = want_write_ = false;
   ERR_clear_error();
+  errno = 0;
   int rc = SSL_read_ex(ssl_.get(), data, size, &received);
   if (rc == 1) return Io::done;
   switch (SSL_get_error(ssl_.get(), rc)) {
@@ -138,7 +142,7 @@ Connection::Io Connection::receive(char* data, size_t size, size_t& received) {
     case SSL_ERROR_ZERO_RETURN:
       return Io::eof;
     case SSL_ERROR_SYSCALL:
-      if (errno == 0) return Io::eof;  // the peer closed without close_notify
+      if (errno == 0) return Io::eof;
       spdlog::debug("http: connection {} TLS read failed: {}", id_, std::strerror(errno));
       ERR_clear_error();
       return Io::failed;
@@ -278,7 +282,7 @@ void Connection::process(Clock::time_point now) {
             respond_unauthorized(head_only, close, announce, now);
             break;
           }
-          switch (context_.auth->check(id_, *credentials)) {
+          switch (context_.auth->check(id_, peer_, *credentials)) {
             case Authenticator::Verdict::allowed:
               break;
             case Authenticator::Verdict::denied:
@@ -466,6 +470,7 @@ void Connection::drain() {
 }
 
 void Connection::close() {
+  if (state_ == State::authenticating && context_.auth != nullptr) context_.auth->cancel(id_);
   if (state_ != State::closed) spdlog::debug("http: connection {} closed", id_);
   state_ = State::closed;
   out_.reset();

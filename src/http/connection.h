@@ -42,8 +42,9 @@ struct ConnectionContext {
 class Connection {
  public:
   // With `tls`, the connection speaks TLS (handshake first) over `fd`.
+  // `peer`: the client's address, which bounds its share of password checks.
   Connection(int fd, uint64_t id, const ConnectionContext& context, Clock::time_point now,
-             std::shared_ptr<const TlsContext> tls = nullptr);
+             std::shared_ptr<const TlsContext> tls = nullptr, std::string peer = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -117,6 +118,7 @@ class Connection {
   int fd_;
   uint64_t id_;
   const ConnectionContext& context_;
+  std::string peer_;
   std::shared_ptr<const TlsContext> tls_;  // keeps ssl_'s context alive
   SslPtr ssl_;
   bool want_read_ = false;   // TLS needs input before it can go on

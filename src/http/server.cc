@@ -45,6 +45,8 @@ constexpr std::chrono::milliseconds kMaxLinger{1000};
 // Pause after EMFILE and friends: the listen socket stays readable, so
 // retrying at once would spin the loop at 100% CPU.
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
+// How often a rejected web config change is tried again.
+constexpr std::chrono::seconds kWebRetryInterval{10};
 
 std::string display_address(const std::string& host, uint16_t port) {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
@@ -52,6 +54,17 @@ std::string display_address(const std::string& host, uint16_t port) {
 }
 
 std::string errno_text(int err) { return std::strerror(err); }
+
+// The client's address without its port ("10.1.2.3", "::1"): the unit of
+// fairness for password checks.
+std::string peer_address(const sockaddr_storage& peer, socklen_t length) {
+  char host[NI_MAXHOST] = {};
+  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&peer), length, host, sizeof host, nullptr, 0,
+                    NI_NUMERICHOST) != 0) {
+    return "?";
+  }
+  return host;
+}
 
 // What a web config turns into: the TLS context (null: plain HTTP), users
 // and headers.
@@ -124,8 +137,10 @@ struct Server::Impl {
   std::unique_ptr<Authenticator> auth_;
   std::vector<std::pair<std::string, std::string>> extra_headers_;
   std::vector<std::filesystem::path> web_files_;
-  FileSignature web_signature_;
-  FileSignature web_rejected_signature_;  // the change we already warned about
+  FileSignature web_signature_;          // of web_files_, when last looked at
+  FileSignature web_pending_signature_;  // a change seen once, settling
+  std::string web_rejected_error_;       // why the last change was refused
+  Clock::time_point web_retry_at_;
   Clock::time_point next_web_check_;
   std::atomic<bool> tls_enabled_{false};
 
@@ -222,6 +237,7 @@ std::expected<void, std::string> Server::Impl::load_web_config_file() {
   web_signature_ = signature_of({file});
   auto loaded = load_web(file);
   if (!loaded) return std::unexpected(loaded.error());
+  web_files_ = {file};
   auth_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (auth_fd_ < 0) return std::unexpected("eventfd: " + errno_text(errno));
   const int fd = auth_fd_;
@@ -231,37 +247,68 @@ std::expected<void, std::string> Server::Impl::load_web_config_file() {
   });
   context_.auth = auth_.get();
   apply_web(std::move(*loaded));
+  if (web_files_.size() > 1) web_signature_ = signature_of(web_files_);
   return {};
 }
 
 void Server::Impl::apply_web(LoadedWeb loaded) {
   web_files_ = web_config_files(options_.web_config_file, loaded.config);
-  web_signature_ = signature_of(web_files_);
   tls_ = std::move(loaded.tls);
   tls_enabled_.store(tls_ != nullptr);
   auth_->set_users(std::move(loaded.config.basic_auth_users));
   extra_headers_ = std::move(loaded.config.headers);
 }
 
+// Reloads the web config when it or a file it names changed. Careful on
+// three counts: a file must look the same on two checks in a row before it
+// is read (an editor or `>` may have truncated it a moment ago); a reload
+// may not turn TLS off or remove every user, so a half-written or emptied
+// file cannot open the exporter up (restart for that); and a rejected
+// change is retried every 10 s, since it may name files that appear later.
 void Server::Impl::check_web_config_changes(Clock::time_point now) {
   if (options_.web_config_file.empty() || now < next_web_check_) return;
   next_web_check_ = now + options_.web_config_check_interval;
   FileSignature current = signature_of(web_files_);
-  if (current == web_signature_ || current == web_rejected_signature_) return;
-  auto loaded = load_web(options_.web_config_file);
-  if (!loaded) {
-    // A certificate and its key are often replaced one after the other; the
-    // next change gets another try. Until then the old settings hold.
-    spdlog::warn("http: {}; keeping the previous TLS and authentication settings", loaded.error());
-    web_rejected_signature_ = std::move(current);
+  const bool retry_due = !web_rejected_error_.empty() && now >= web_retry_at_;
+  if (current == web_signature_ && !retry_due) {
+    web_pending_signature_.clear();
     return;
   }
-  const bool had_tls = tls_ != nullptr;
+  if (current != web_pending_signature_) {
+    web_pending_signature_ = current;  // settle first
+    return;
+  }
+  std::string error;
+  auto loaded = load_web(options_.web_config_file);
+  if (!loaded) {
+    error = loaded.error();
+  } else if (tls_ && !loaded->tls) {
+    error = "web config " + options_.web_config_file + ": the change would turn TLS off; restart to do that";
+  } else if (auth_->enabled() && loaded->config.basic_auth_users.empty()) {
+    error = "web config " + options_.web_config_file +
+            ": the change would remove every basic-auth user; restart to do that";
+  }
+  if (!error.empty()) {
+    // Until a good version arrives the old settings hold; say so once per
+    // distinct problem, not every retry.
+    if (error != web_rejected_error_) {
+      spdlog::warn("http: {}; keeping the previous TLS and authentication settings", error);
+    }
+    web_rejected_error_ = std::move(error);
+    web_retry_at_ = now + kWebRetryInterval;
+    web_signature_ = std::move(current);
+    web_pending_signature_.clear();
+    return;
+  }
+  const auto old_files = web_files_;
   apply_web(std::move(*loaded));
-  web_rejected_signature_.clear();
-  spdlog::info("http: reloaded web config {} (TLS {}{}, {} basic-auth user(s))", options_.web_config_file,
-               tls_ ? "on" : "off", had_tls != (tls_ != nullptr) ? ", changed" : "",
-               auth_->enabled() ? "some" : "no");
+  // The signature read before loading, so a change made while we read is
+  // seen at the next check (a new file list is read now: a tiny window).
+  web_signature_ = web_files_ == old_files ? std::move(current) : signature_of(web_files_);
+  web_pending_signature_.clear();
+  web_rejected_error_.clear();
+  spdlog::info("http: reloaded web config {} (TLS {}, basic auth {})", options_.web_config_file,
+               tls_ ? "on" : "off", auth_->enabled() ? "on" : "off");
 }
 
 void Server::Impl::deliver_auth_results(Clock::time_point now) {
@@ -321,7 +368,9 @@ void Server::Impl::set_listen_events(uint32_t events) {
 
 void Server::Impl::accept_all(Clock::time_point now) {
   while (true) {
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer{};
+    socklen_t peer_length = sizeof peer;
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_length, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       int err = errno;
       if (err == EAGAIN || err == EWOULDBLOCK) return;
@@ -350,7 +399,8 @@ void Server::Impl::accept_all(Clock::time_point now) {
     uint64_t id = next_id_++;
     std::unique_ptr<Connection> connection;
     try {
-      connection = std::make_unique<Connection>(fd, id, context_, now, tls_);  // owns fd from here
+      connection = std::make_unique<Connection>(fd, id, context_, now, tls_,  // owns fd from here
+                                                peer_address(peer, peer_length));
       registered_events_[id] = 0;
       connections_.emplace(id, std::move(connection));
     } catch (const std::bad_alloc&) {
@@ -419,6 +469,7 @@ void Server::Impl::run() {
     auto now = Clock::now();
     auto wake_at = next_sweep;
     if (accept_paused_) wake_at = std::min(wake_at, accept_resume_at_);
+    if (!options_.web_config_file.empty()) wake_at = std::min(wake_at, next_web_check_);
     auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - now);
     int timeout = static_cast<int>(std::max<int64_t>(0, wait.count()));
     int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout);
@@ -456,9 +507,9 @@ void Server::Impl::run() {
     }
     if (now >= next_sweep) {
       sweep(now);
-      check_web_config_changes(now);
       next_sweep = now + interval;
     }
+    check_web_config_changes(now);
   }
   connections_.clear();  // closes every client socket
   registered_events_.clear();

@@ -88,7 +88,13 @@ bool san_allowed(X509* cert, const std::vector<std::string>& allowed) {
         in6_addr address;
         std::memcpy(&address, bytes, 16);
         char out[INET6_ADDRSTRLEN] = {};
-        if (inet_ntop(AF_INET6, &address, out, sizeof out) != nullptr) text = out;
+        if (IN6_IS_ADDR_V4MAPPED(&address)) {
+          // As Go prints it: the IPv4 form.
+          std::snprintf(out, sizeof out, "%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
+          text = out;
+        } else if (inet_ntop(AF_INET6, &address, out, sizeof out) != nullptr) {
+          text = out;
+        }
       }
     }
     found = !text.empty() && std::find(allowed.begin(), allowed.end(), text) != allowed.end();
@@ -97,22 +103,20 @@ bool san_allowed(X509* cert, const std::vector<std::string>& allowed) {
   return found;
 }
 
-// Verification callback: for RequestClientCert and RequireAnyClientCert
-// every certificate passes (as in Go, they are not checked); otherwise
-// OpenSSL's verdict stands, and the leaf must carry an allowed SAN.
+// Verification callback. With RequestClientCert and RequireAnyClientCert
+// the chain is not checked (as in Go); otherwise OpenSSL's verdict stands.
+// Either way, with client_allowed_sans the leaf must carry one of them.
 int verify_client(int preverify_ok, X509_STORE_CTX* store) {
   auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   const auto* context = static_cast<const TlsContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
-  if (context == nullptr) return preverify_ok;
-  if (!preverify_ok) return 0;
+  if (context == nullptr) return 0;
+  if (context->checks_chain() && !preverify_ok) return 0;
   if (X509_STORE_CTX_get_error_depth(store) != 0 || context->allowed_sans().empty()) return 1;
   X509* leaf = X509_STORE_CTX_get_current_cert(store);
   if (leaf != nullptr && san_allowed(leaf, context->allowed_sans())) return 1;
   X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
   return 0;
 }
-
-int accept_any(int, X509_STORE_CTX*) { return 1; }
 
 }  // namespace
 
@@ -128,8 +132,8 @@ std::string take_openssl_errors() {
   return out.empty() ? "unknown OpenSSL error" : out;
 }
 
-TlsContext::TlsContext(ssl_ctx_st* ctx, std::vector<std::string> allowed_sans)
-    : ctx_(ctx), allowed_sans_(std::move(allowed_sans)) {}
+TlsContext::TlsContext(ssl_ctx_st* ctx, std::vector<std::string> allowed_sans, bool checks_chain)
+    : ctx_(ctx), allowed_sans_(std::move(allowed_sans)), checks_chain_(checks_chain) {}
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
@@ -144,8 +148,9 @@ std::expected<std::shared_ptr<const TlsContext>, std::string> TlsContext::create
   // send-what-the-socket-takes writing; idle connections drop their buffers.
   SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                           SSL_MODE_RELEASE_BUFFERS);
-  // Client-initiated renegotiation only costs us CPU.
-  SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION);
+  // Client-initiated renegotiation only costs us CPU. A client that closes
+  // TCP without close_notify has still sent its request: treat it as EOF.
+  SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
   if (config.prefer_server_cipher_suites) SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE);
 
   const std::string cert = config.cert_file.string();
@@ -178,27 +183,27 @@ std::expected<std::shared_ptr<const TlsContext>, std::string> TlsContext::create
   }
 
   int mode = SSL_VERIFY_NONE;
-  SSL_verify_cb callback = nullptr;
+  bool checks_chain = false;
   switch (config.client_auth) {
     case ClientAuth::none:
       break;
     case ClientAuth::request:
       mode = SSL_VERIFY_PEER;
-      callback = accept_any;
       break;
     case ClientAuth::require_any:
       mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-      callback = accept_any;
       break;
     case ClientAuth::verify_if_given:
       mode = SSL_VERIFY_PEER;
-      callback = verify_client;
+      checks_chain = true;
       break;
     case ClientAuth::require_and_verify:
       mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-      callback = verify_client;
+      checks_chain = true;
       break;
   }
+  // Allowed SANs are only checked on a certificate that was sent: require one.
+  if (!config.client_allowed_sans.empty()) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
   if (!config.client_ca_file.empty()) {
     const std::string ca = config.client_ca_file.string();
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca.c_str());
@@ -208,13 +213,16 @@ std::expected<std::shared_ptr<const TlsContext>, std::string> TlsContext::create
                              take_openssl_errors());
     }
     SSL_CTX_set_client_CA_list(c, names);  // takes ownership
+    // Any certificate in the file is a trust anchor, an intermediate CA
+    // included, as in Go's certificate pools.
+    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(c), X509_V_FLAG_PARTIAL_CHAIN);
   }
-  SSL_CTX_set_verify(c, mode, callback);
+  SSL_CTX_set_verify(c, mode, mode == SSL_VERIFY_NONE ? nullptr : verify_client);
   // Session resumption with client certificates needs a session id context.
   static constexpr unsigned char kSessionContext[] = "klag-exporter";
   SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
 
-  std::shared_ptr<TlsContext> context(new TlsContext(ctx.release(), config.client_allowed_sans));
+  std::shared_ptr<TlsContext> context(new TlsContext(ctx.release(), config.client_allowed_sans, checks_chain));
   SSL_CTX_set_app_data(context->ctx_, context.get());
   return std::shared_ptr<const TlsContext>(std::move(context));
 }

@@ -41,11 +41,15 @@ class TlsContext {
   // The subject alternative names a client certificate must carry one of
   // (empty: any verified certificate).
   const std::vector<std::string>& allowed_sans() const { return allowed_sans_; }
+  // Whether client certificates must chain to client_ca_file (Verify* auth
+  // types); RequestClientCert and RequireAnyClientCert do not check them.
+  bool checks_chain() const { return checks_chain_; }
 
  private:
-  TlsContext(ssl_ctx_st* ctx, std::vector<std::string> allowed_sans);
+  TlsContext(ssl_ctx_st* ctx, std::vector<std::string> allowed_sans, bool checks_chain);
   ssl_ctx_st* ctx_;
   std::vector<std::string> allowed_sans_;
+  bool checks_chain_;
 };
 
 // OpenSSL's queued errors as one line ("error:...: no certificates"), and

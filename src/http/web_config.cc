@@ -23,11 +23,39 @@ struct ConfigError {
   throw ConfigError{key + ": " + what};
 }
 
+std::string join(const std::string& where, const std::string& key) {
+  return where.empty() ? key : where + "." + key;
+}
+
+// yaml-cpp keeps the first of two equal keys; Go's strict unmarshalling
+// rejects them, and silently dropping a second basic_auth_users section
+// would be a security bug.
+void reject_duplicates(const YAML::Node& map, const std::string& where) {
+  std::vector<std::string> seen;
+  for (const auto& entry : map) {
+    std::string key = entry.first.as<std::string>();
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) fail(join(where, key), "duplicate key");
+    seen.push_back(std::move(key));
+  }
+}
+
+// Keys of the toolkit's format this exporter does not implement: named so
+// the error says so instead of "unknown".
+std::string unsupported_reason(std::string_view key) {
+  if (key == "cert" || key == "key" || key == "client_ca") {
+    return "inline PEM is not supported by klag-exporter; use the *_file key";
+  }
+  if (key == "rate_limit") return "request rate limiting is not supported by klag-exporter";
+  return {};
+}
+
 void check_keys(const YAML::Node& map, const std::string& where,
                 std::initializer_list<std::string_view> known) {
+  reject_duplicates(map, where);
   for (const auto& entry : map) {
     const std::string key = entry.first.as<std::string>();
     if (std::find(known.begin(), known.end(), key) == known.end()) {
+      if (std::string reason = unsupported_reason(key); !reason.empty()) fail(join(where, key), reason);
       std::string list;
       for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
       fail(where.empty() ? key : where + "." + key, "unknown key (expected one of: " + list + ")");
@@ -68,20 +96,22 @@ fs::path resolve(const std::string& value, const fs::path& base_dir) {
 }
 
 TlsVersion tls_version(const std::string& text, const std::string& key) {
-  static constexpr std::array<std::pair<std::string_view, TlsVersion>, 4> kNames{{
-      {"TLS10", TlsVersion::tls10}, {"TLS11", TlsVersion::tls11},
-      {"TLS12", TlsVersion::tls12}, {"TLS13", TlsVersion::tls13}}};
-  for (const auto& [name, version] : kNames) {
-    if (text == name) return version;
+  if (text == "TLS12") return TlsVersion::tls12;
+  if (text == "TLS13") return TlsVersion::tls13;
+  if (text == "TLS10" || text == "TLS11") {
+    // OpenSSL 3 refuses them at its default security level: accepting the
+    // setting would promise clients a handshake that always fails.
+    fail(key, text + " is not supported (OpenSSL 3 refuses TLS 1.0 and 1.1); use TLS12 or TLS13");
   }
-  fail(key, "unknown TLS version \"" + text + "\" (expected TLS10, TLS11, TLS12 or TLS13)");
+  fail(key, "unknown TLS version \"" + text + "\" (expected TLS12 or TLS13)");
 }
 
 ClientAuth client_auth(const std::string& text, const std::string& key) {
-  static constexpr std::array<std::pair<std::string_view, ClientAuth>, 5> kNames{{
+  static constexpr std::array<std::pair<std::string_view, ClientAuth>, 6> kNames{{
       {"NoClientCert", ClientAuth::none},
       {"RequestClientCert", ClientAuth::request},
       {"RequireAnyClientCert", ClientAuth::require_any},
+      {"RequireClientCert", ClientAuth::require_any},  // the toolkit's alias
       {"VerifyClientCertIfGiven", ClientAuth::verify_if_given},
       {"RequireAndVerifyClientCert", ClientAuth::require_and_verify}}};
   for (const auto& [name, value] : kNames) {
@@ -115,10 +145,19 @@ bool is_bcrypt_hash(std::string_view h) {
   });
 }
 
-// The response headers the exporter-toolkit lets a web config set.
-constexpr std::array<std::string_view, 5> kAllowedHeaders{
-    "Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "X-XSS-Protection",
-    "Content-Security-Policy"};
+// The response headers the exporter-toolkit lets a web config set (names
+// exactly as written here), with the values it allows where it limits them.
+struct AllowedHeader {
+  std::string_view name;
+  std::array<std::string_view, 2> values;  // empty: any value
+};
+constexpr std::array<AllowedHeader, 5> kAllowedHeaders{{
+    {"Strict-Transport-Security", {}},
+    {"X-Content-Type-Options", {"nosniff", {}}},
+    {"X-Frame-Options", {"deny", "sameorigin"}},
+    {"X-XSS-Protection", {}},
+    {"Content-Security-Policy", {}},
+}};
 
 void parse_tls(const YAML::Node& node, const fs::path& base_dir, WebConfig& out) {
   const std::string where = "tls_server_config";
@@ -167,18 +206,21 @@ void parse_tls(const YAML::Node& node, const fs::path& base_dir, WebConfig& out)
   }
   if (tls.cert_file.empty()) fail(where + ".cert_file", "required when TLS is configured");
   if (tls.key_file.empty()) fail(where + ".key_file", "required when TLS is configured");
-  if (!auth_type && !tls.client_ca_file.empty()) tls.client_auth = ClientAuth::require_and_verify;
+  // The toolkit's rules: a client CA needs a client auth policy, checking
+  // client certificates needs a CA, and allowed SANs need a certificate to
+  // be required (VerifyClientCertIfGiven would let a client without one in).
+  if (!tls.client_ca_file.empty() && tls.client_auth == ClientAuth::none) {
+    fail(where + ".client_auth_type", "client_ca_file is set without a client auth policy");
+  }
   const bool verifies = tls.client_auth == ClientAuth::verify_if_given ||
                         tls.client_auth == ClientAuth::require_and_verify;
   if (verifies && tls.client_ca_file.empty()) {
     fail(where + ".client_ca_file", "required when client_auth_type is " + *auth_type);
   }
-  if (!verifies && !tls.client_ca_file.empty()) {
-    fail(where + ".client_auth_type",
-         "client_ca_file is set, so use VerifyClientCertIfGiven or RequireAndVerifyClientCert");
-  }
-  if (!tls.client_allowed_sans.empty() && !verifies) {
-    fail(where + ".client_allowed_sans", "needs client certificates checked against client_ca_file");
+  if (!tls.client_allowed_sans.empty() && tls.client_auth != ClientAuth::require_any &&
+      tls.client_auth != ClientAuth::require_and_verify) {
+    fail(where + ".client_allowed_sans",
+         "needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert");
   }
   if (tls.min_version > tls.max_version) {
     fail(where + ".min_version", "is higher than max_version");
@@ -197,27 +239,31 @@ void parse_http_server(const YAML::Node& node, WebConfig& out) {
   const YAML::Node headers = node["headers"];
   if (!headers || headers.IsNull()) return;
   if (!headers.IsMap()) fail(where + ".headers", "expected a map of header names to values");
+  reject_duplicates(headers, where + ".headers");
   for (const auto& entry : headers) {
     const std::string name = entry.first.as<std::string>();
     const std::string key = where + ".headers." + name;
-    auto allowed = std::find_if(kAllowedHeaders.begin(), kAllowedHeaders.end(), [&](std::string_view a) {
-      return a.size() == name.size() &&
-             std::equal(a.begin(), a.end(), name.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-             });
-    });
+    auto allowed = std::find_if(kAllowedHeaders.begin(), kAllowedHeaders.end(),
+                                [&](const AllowedHeader& a) { return a.name == name; });
     if (allowed == kAllowedHeaders.end()) {
       fail(key, "not a header the web config may set (Strict-Transport-Security, "
                 "X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, Content-Security-Policy)");
     }
     const std::string value = scalar(entry.second, key);
-    if (value.empty() || std::any_of(value.begin(), value.end(), [](char c) {
+    if (std::any_of(value.begin(), value.end(), [](char c) {
           return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
         })) {
-      fail(key, "value must be non-empty, on one line, without control characters");
+      fail(key, "value must be on one line, without control characters");
     }
-    out.headers.emplace_back(std::string(*allowed), value);
+    if (!allowed->values[0].empty() &&
+        std::find(allowed->values.begin(), allowed->values.end(), value) == allowed->values.end()) {
+      std::string list;
+      for (std::string_view v : allowed->values) {
+        if (!v.empty()) list += (list.empty() ? "" : " or ") + std::string(v);
+      }
+      fail(key, "must be " + list);
+    }
+    out.headers.emplace_back(std::string(allowed->name), value);
   }
 }
 
@@ -225,6 +271,7 @@ void parse_users(const YAML::Node& node, WebConfig& out) {
   const std::string where = "basic_auth_users";
   if (!is_map_or_null(node)) fail(where, "expected a map of user names to bcrypt hashes");
   if (!node || node.IsNull()) return;
+  reject_duplicates(node, where);
   for (const auto& entry : node) {
     const std::string user = entry.first.as<std::string>();
     const std::string key = where + "." + user;

@@ -214,8 +214,8 @@ basic_auth_users:
 
     def test_password_guessing_does_not_stall_scrapes(self):
         # bcrypt runs off the event loop: 40 wrong guesses (about 60 ms of
-        # bcrypt each at cost 10, 2.4 s in all) are queued while a scrape
-        # with cached credentials is answered at once.
+        # bcrypt each at cost 10) arrive while a scrape with cached
+        # credentials is answered at once.
         https_get(self.exporter.port, "/health", self.ctx, self.auth)  # cached from here
         results = []
 
@@ -231,16 +231,18 @@ basic_auth_users:
             t.start()
         time.sleep(0.3)  # the guesses are in the queue now
         start = time.monotonic()
-        status, body, _ = https_get(self.exporter.port, "/metrics", self.ctx, self.auth, timeout=1.5)
+        status, body, _ = https_get(self.exporter.port, "/metrics", self.ctx, self.auth, timeout=3)
         elapsed = time.monotonic() - start
         for t in threads:
             t.join()
         self.assertEqual(status, 200)
         self.assertIn(b"kafka_lag_exporter_up", body)
         print(f"scrape during 40 password guesses: {elapsed * 1000:.0f} ms")
-        # Each guess is refused: 401, or 503 when more than 64 checks queue.
+        # Each guess is refused: 401, or 503 beyond the two checks one client
+        # address may have queued.
         self.assertTrue(all(r in (401, 503) for r in results), results)
         self.assertGreater(results.count(401), 0)
+        self.assertGreater(results.count(503), 0)
 
     def test_real_prometheus_scrapes_over_tls_with_basic_auth(self):
         prom_dir = os.path.join(self.dir, "prometheus")
@@ -320,7 +322,7 @@ scrape_configs:
         self.assertEqual(https_get(self.exporter.port, "/health", self.ctx, self.auth)[0], 200)
         # A key that does not match keeps the last good pair, with a warning.
         make_cert(self.dir, "ca", "server3", "IP:127.0.0.1")
-        shutil.copy(os.path.join(self.dir, "server3.pem"), self.cert)
+        os.replace(os.path.join(self.dir, "server3.pem"), self.cert)
         wait_until(lambda: "keeping the previous TLS" in self.exporter.log_text(), 10, "the reload warning")
         self.assertEqual(served_cert(), rotated)
         self.assertIn("tls_server_config.key_file", self.exporter.log_text())

@@ -84,17 +84,17 @@ class Verdicts {
   int notified_ = 0;
 };
 
-TEST(AuthenticatorTest, ChecksOffThreadThenAnswersFromCache) {
+TEST(AuthenticatorTest, ChecksOffThreadAndCachesOnlySuccesses) {
   Verdicts verdicts;
   Authenticator auth([&] { verdicts.notify(); });
   EXPECT_FALSE(auth.enabled());
   auth.set_users({{"alice", kSecret}, {"bob", kOther}});
   EXPECT_TRUE(auth.enabled());
 
-  EXPECT_EQ(auth.check(7, {"alice", "secret"}), Authenticator::Verdict::pending);
-  EXPECT_EQ(auth.check(8, {"alice", "wrong"}), Authenticator::Verdict::pending);
-  EXPECT_EQ(auth.check(9, {"mallory", "secret"}), Authenticator::Verdict::pending);
-  EXPECT_EQ(auth.check(10, {"bob", "secret"}), Authenticator::Verdict::pending);  // alice's password
+  EXPECT_EQ(auth.check(7, "p1", {"alice", "secret"}), Authenticator::Verdict::pending);
+  EXPECT_EQ(auth.check(8, "p2", {"alice", "wrong"}), Authenticator::Verdict::pending);
+  EXPECT_EQ(auth.check(9, "p3", {"mallory", "secret"}), Authenticator::Verdict::pending);
+  EXPECT_EQ(auth.check(10, "p4", {"bob", "secret"}), Authenticator::Verdict::pending);  // alice's password
   ASSERT_TRUE(verdicts.wait_for(4));
   auto results = auth.take_results();
   EXPECT_THAT(results, ::testing::UnorderedElementsAre(std::pair<uint64_t, bool>(7, true),
@@ -102,17 +102,23 @@ TEST(AuthenticatorTest, ChecksOffThreadThenAnswersFromCache) {
                                                        std::pair<uint64_t, bool>(9, false),
                                                        std::pair<uint64_t, bool>(10, false)));
   EXPECT_TRUE(auth.take_results().empty());
-  // Now cached, both ways.
-  EXPECT_EQ(auth.check(11, {"alice", "secret"}), Authenticator::Verdict::allowed);
-  EXPECT_EQ(auth.check(12, {"alice", "wrong"}), Authenticator::Verdict::denied);
-  // New users forget the cache: alice's old password is checked again.
-  auth.set_users({{"alice", kOther}});
-  EXPECT_EQ(auth.check(13, {"alice", "secret"}), Authenticator::Verdict::pending);
+  // A success is cached; a failure is checked again (guesses must not
+  // fill the cache and push real credentials out).
+  EXPECT_EQ(auth.check(11, "p1", {"alice", "secret"}), Authenticator::Verdict::allowed);
+  EXPECT_EQ(auth.check(12, "p2", {"alice", "wrong"}), Authenticator::Verdict::pending);
   ASSERT_TRUE(verdicts.wait_for(5));
-  EXPECT_THAT(auth.take_results(), ::testing::ElementsAre(std::pair<uint64_t, bool>(13, false)));
-  EXPECT_EQ(auth.check(14, {"alice", "other"}), Authenticator::Verdict::pending);
+  EXPECT_THAT(auth.take_results(), ::testing::ElementsAre(std::pair<uint64_t, bool>(12, false)));
+  // The same users again (say only a certificate changed) keep the cache.
+  auth.set_users({{"alice", kSecret}, {"bob", kOther}});
+  EXPECT_EQ(auth.check(13, "p1", {"alice", "secret"}), Authenticator::Verdict::allowed);
+  // New users forget it: alice's old password is checked again.
+  auth.set_users({{"alice", kOther}});
+  EXPECT_EQ(auth.check(14, "p1", {"alice", "secret"}), Authenticator::Verdict::pending);
   ASSERT_TRUE(verdicts.wait_for(6));
-  EXPECT_THAT(auth.take_results(), ::testing::ElementsAre(std::pair<uint64_t, bool>(14, true)));
+  EXPECT_THAT(auth.take_results(), ::testing::ElementsAre(std::pair<uint64_t, bool>(14, false)));
+  EXPECT_EQ(auth.check(15, "p1", {"alice", "other"}), Authenticator::Verdict::pending);
+  ASSERT_TRUE(verdicts.wait_for(7));
+  EXPECT_THAT(auth.take_results(), ::testing::ElementsAre(std::pair<uint64_t, bool>(15, true)));
 }
 
 TEST(AuthenticatorTest, BoundsQueuedChecks) {
@@ -120,13 +126,35 @@ TEST(AuthenticatorTest, BoundsQueuedChecks) {
   Authenticator auth([&] { verdicts.notify(); }, /*max_pending=*/1);
   auth.set_users({{"slow", kSlow}});
   int busy = 0;
-  for (uint64_t t = 1; t <= 3; ++t) {
-    if (auth.check(t, {"slow", "guess" + std::to_string(t)}) == Authenticator::Verdict::busy) ++busy;
+  for (uint64_t t = 1; t <= 6; ++t) {
+    if (auth.check(t, "peer" + std::to_string(t), {"slow", "guess" + std::to_string(t)}) ==
+        Authenticator::Verdict::busy) {
+      ++busy;
+    }
   }
-  // The worker holds at most one check and the queue one more (cost 12
-  // keeps the worker busy meanwhile): at least one of three is refused.
-  EXPECT_GE(busy, 1);
-  EXPECT_LE(busy, 2);
+  // The worker holds one check (cost 12: a quarter second) and the queue
+  // one more: most of six are refused.
+  EXPECT_GE(busy, 3);
+  EXPECT_LE(busy, 5);
+}
+
+TEST(AuthenticatorTest, OnePeerGetsTwoChecksAndClosedConnectionsFreeTheirs) {
+  Verdicts verdicts;
+  Authenticator auth([&] { verdicts.notify(); });
+  auth.set_users({{"slow", kSlow}});
+  EXPECT_EQ(auth.check(1, "10.0.0.1", {"slow", "a"}), Authenticator::Verdict::pending);
+  EXPECT_EQ(auth.check(2, "10.0.0.1", {"slow", "b"}), Authenticator::Verdict::pending);
+  EXPECT_EQ(auth.check(3, "10.0.0.1", {"slow", "c"}), Authenticator::Verdict::busy);
+  EXPECT_EQ(auth.check(4, "10.0.0.2", {"slow", "d"}), Authenticator::Verdict::pending);  // another client
+  // Ticket 2 is still queued behind 1 (a quarter second of bcrypt): its
+  // connection went away, so the slot is free again.
+  auth.cancel(2);
+  EXPECT_EQ(auth.check(5, "10.0.0.1", {"slow", "e"}), Authenticator::Verdict::pending);
+  ASSERT_TRUE(verdicts.wait_for(3));
+  auto results = auth.take_results();
+  std::vector<uint64_t> tickets;
+  for (const auto& [ticket, allowed] : results) tickets.push_back(ticket);
+  EXPECT_THAT(tickets, ::testing::UnorderedElementsAre(1, 4, 5));  // never 2
 }
 
 // The server with a web config that only sets users and a header.
@@ -147,9 +175,17 @@ class AuthServerTest : public ServerTest {
     std::filesystem::remove_all(dir_);
   }
   void write_config(const char* hash) {
-    std::ofstream(file_) << "basic_auth_users:\n  prometheus: '" << hash << "'\n"
-                         << "http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n";
+    replace_file("basic_auth_users:\n  prometheus: '" + std::string(hash) + "'\n" +
+                 "http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n");
   }
+  // As deployment tools do: write aside, then rename over the file.
+  void replace_file(const std::string& text) {
+    const auto temporary = dir_ / "web.yml.tmp";
+    std::ofstream(temporary) << text;
+    std::filesystem::rename(temporary, file_);
+  }
+  // Long enough for a change to be seen on two checks (50 ms apart) and applied.
+  static void let_reload_happen() { std::this_thread::sleep_for(600ms); }
   std::optional<testing::HttpReply> get(const std::string& path, const std::string& authorization) {
     auto client = connect();
     std::string request = "GET " + path + " HTTP/1.1\r\n";
@@ -238,9 +274,31 @@ TEST_F(AuthServerTest, ChangedUsersApplyWithoutRestart) {
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 200);
   // A broken file keeps the last good users.
-  std::ofstream(file_) << "basic_auth_users:\n  prometheus: not-a-hash\n";
-  std::this_thread::sleep_for(300ms);
+  replace_file("basic_auth_users:\n  prometheus: not-a-hash\n");
+  let_reload_happen();
   reply = get("/x", "Basic cHJvbWV0aGV1czpvdGhlcg==");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  reply = get("/x", "");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 401);
+}
+
+TEST_F(AuthServerTest, AnEmptiedFileDoesNotTurnAuthenticationOff) {
+  // Truncated in place (as `>` or an editor would leave it for a moment),
+  // then left empty: an empty web config means "no auth", which a reload
+  // must never switch to.
+  std::ofstream(file_, std::ios::trunc).close();
+  let_reload_happen();
+  auto reply = get("/metrics", "");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 401);
+  replace_file("basic_auth_users:\n");
+  let_reload_happen();
+  reply = get("/metrics", "");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 401);
+  reply = get("/metrics", kGood);
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 200);
 }

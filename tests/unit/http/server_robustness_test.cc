@@ -51,10 +51,13 @@ TEST_F(ServerTest, AtTheLimitWithEveryConnectionBusyNewOnesAreClosed) {
   options.max_connections = 2;
   start(options);
   // Two clients fetch 8 MiB and do not read it: their responses stay
-  // queued, so neither connection may be taken away.
+  // queued, so neither connection may be taken away. Small receive buffers
+  // keep the body from fitting into the kernel's buffers on any host.
   auto first = connect();
   auto second = connect();
   for (auto* client : {first.get(), second.get()}) {
+    int small = 4096;
+    ::setsockopt(client->fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     ASSERT_TRUE(client->send_all("GET /big HTTP/1.1\r\n\r\n"));
   }
   for (int i = 0; i < 100 && calls_.load() < 2; ++i) std::this_thread::sleep_for(10ms);

@@ -39,7 +39,7 @@ tls_server_config:
   cert_file: tls/server.pem
   key_file: /abs/server.key
   client_ca_file: ca.pem
-  client_auth_type: VerifyClientCertIfGiven
+  client_auth_type: RequireAndVerifyClientCert
   min_version: TLS13
   max_version: TLS13
   cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]
@@ -49,7 +49,7 @@ tls_server_config:
 http_server_config:
   http2: true
   headers:
-    x-frame-options: deny
+    X-Frame-Options: deny
     Strict-Transport-Security: max-age=31536000
 basic_auth_users:
   prometheus: ')") + kHash + "'\n",
@@ -60,14 +60,13 @@ basic_auth_users:
   EXPECT_EQ(tls.cert_file, "/etc/klag/tls/server.pem");  // relative to the file's directory
   EXPECT_EQ(tls.key_file, "/abs/server.key");
   EXPECT_EQ(tls.client_ca_file, "/etc/klag/ca.pem");
-  EXPECT_EQ(tls.client_auth, ClientAuth::verify_if_given);
+  EXPECT_EQ(tls.client_auth, ClientAuth::require_and_verify);
   EXPECT_EQ(tls.min_version, TlsVersion::tls13);
   EXPECT_EQ(tls.max_version, TlsVersion::tls13);
   EXPECT_THAT(tls.cipher_suites, ::testing::ElementsAre("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
   EXPECT_THAT(tls.curve_preferences, ::testing::ElementsAre("P-256", "X25519"));
   EXPECT_FALSE(tls.prefer_server_cipher_suites);
   EXPECT_THAT(tls.client_allowed_sans, ::testing::ElementsAre("prometheus.example.com"));
-  // Header names are normalised to the canonical spelling.
   EXPECT_THAT(parsed->headers,
               ::testing::ElementsAre(std::pair<std::string, std::string>("X-Frame-Options", "deny"),
                                      std::pair<std::string, std::string>("Strict-Transport-Security",
@@ -83,11 +82,12 @@ TEST(WebConfigTest, DefaultsFollowTheToolkit) {
   EXPECT_EQ(parsed->tls.min_version, TlsVersion::tls12);
   EXPECT_EQ(parsed->tls.max_version, TlsVersion::tls13);
   EXPECT_TRUE(parsed->tls.prefer_server_cipher_suites);
-  // A client CA alone means RequireAndVerifyClientCert.
-  auto with_ca = parse_web_config(
-      "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n  client_ca_file: ca.pem\n", "d");
-  ASSERT_TRUE(with_ca) << with_ca.error();
-  EXPECT_EQ(with_ca->tls.client_auth, ClientAuth::require_and_verify);
+  // The toolkit's alias; a CA with an auth type that does not verify is
+  // allowed (it is only sent as a hint).
+  auto alias = parse_web_config("tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n"
+                                "  client_auth_type: RequireClientCert\n  client_ca_file: ca.pem\n", "d");
+  ASSERT_TRUE(alias) << alias.error();
+  EXPECT_EQ(alias->tls.client_auth, ClientAuth::require_any);
 }
 
 TEST(WebConfigTest, ErrorsNameTheKey) {
@@ -112,6 +112,21 @@ TEST(WebConfigTest, ErrorsNameTheKey) {
               HasSubstr("tls_server_config.min_version: is higher than max_version"));
   EXPECT_THAT(error_of("tls_server_config:\n  cert_file: c\n  key_file: k\n  client_allowed_sans: [a]\n"),
               HasSubstr("tls_server_config.client_allowed_sans"));
+  // A client without a certificate would skip the SAN check.
+  EXPECT_THAT(error_of("tls_server_config:\n  cert_file: c\n  key_file: k\n  client_ca_file: ca\n"
+                       "  client_auth_type: VerifyClientCertIfGiven\n  client_allowed_sans: [a]\n"),
+              HasSubstr("tls_server_config.client_allowed_sans: needs client_auth_type"));
+  EXPECT_THAT(error_of("tls_server_config:\n  cert_file: c\n  key_file: k\n  client_ca_file: ca\n"),
+              HasSubstr("tls_server_config.client_auth_type: client_ca_file is set without a client auth policy"));
+  EXPECT_THAT(error_of("tls_server_config:\n  cert_file: c\n  key_file: k\n  min_version: TLS10\n"),
+              HasSubstr("tls_server_config.min_version: TLS10 is not supported"));
+  EXPECT_THAT(error_of("tls_server_config:\n  cert: |\n    -----BEGIN CERTIFICATE-----\n"),
+              HasSubstr("tls_server_config.cert: inline PEM is not supported"));
+  EXPECT_THAT(error_of("rate_limit:\n  burst: 10\n"), HasSubstr("rate_limit: request rate limiting is not supported"));
+  EXPECT_THAT(error_of("http_server_config:\n  headers:\n    x-frame-options: deny\n"),
+              HasSubstr("http_server_config.headers.x-frame-options: not a header"));
+  EXPECT_THAT(error_of("http_server_config:\n  headers:\n    X-Frame-Options: allow-from x\n"),
+              HasSubstr("http_server_config.headers.X-Frame-Options: must be deny or sameorigin"));
   EXPECT_THAT(error_of("tls_server_config:\n  cert_file: [a, b]\n  key_file: k\n"),
               HasSubstr("tls_server_config.cert_file: expected a string"));
   EXPECT_THAT(error_of("tls_server_config:\n  cert_file: c\n  key_file: k\n"
@@ -139,6 +154,17 @@ TEST(WebConfigTest, BadHashIsReportedWithoutEchoingIt) {
               HasSubstr("contain no ':'"));
 }
 
+TEST(WebConfigTest, DuplicateKeysAreErrors) {
+  // yaml-cpp would keep the first: an empty first section would silently
+  // drop the users of the second.
+  EXPECT_THAT(error_of(std::string("basic_auth_users:\nbasic_auth_users:\n  a: '") + kHash + "'\n"),
+              HasSubstr("basic_auth_users: duplicate key"));
+  EXPECT_THAT(error_of(std::string("basic_auth_users:\n  a: '") + kHash + "'\n  a: '" + kHash + "'\n"),
+              HasSubstr("basic_auth_users.a: duplicate key"));
+  EXPECT_THAT(error_of("tls_server_config:\n  cert_file: a\n  cert_file: b\n  key_file: k\n"),
+              HasSubstr("tls_server_config.cert_file: duplicate key"));
+}
+
 TEST(WebConfigTest, HeaderValuesCannotInjectLines) {
   EXPECT_THAT(error_of("http_server_config:\n  headers:\n    X-Frame-Options: \"deny\\r\\nX-Evil: 1\"\n"),
               HasSubstr("without control characters"));
@@ -152,7 +178,8 @@ TEST(WebConfigTest, LoadResolvesPathsAgainstTheFileAndListsItsFiles) {
   const auto dir = std::filesystem::temp_directory_path() / ("klag-web-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto file = dir / "web.yml";
-  std::ofstream(file) << "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n  client_ca_file: ca.pem\n";
+  std::ofstream(file) << "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n  client_ca_file: ca.pem\n"
+                          "  client_auth_type: RequireAndVerifyClientCert\n";
   auto loaded = load_web_config(file);
   ASSERT_TRUE(loaded) << loaded.error();
   EXPECT_EQ(loaded->tls.cert_file, dir / "c.pem");
