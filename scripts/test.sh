@@ -4,11 +4,13 @@
 #   1. normal build, Kafka ${KAFKA_VERSION:-4.4.0} (unit + integration, the
 #      web page in headless Chromium, the Helm chart, the alert rules, the
 #      packaging, and the README's demo command end to end)
-#   2. the Kafka integration tests again against a 3.9.x broker
+#   2. the Kafka integration tests whose outcome can depend on the broker's
+#      version again against a 3.9.x broker (label compat)
 #   3. the benchmarks once, small size, as a smoke test (they must keep
 #      working; figures are only checked for sanity, never timed)
 #   4. the libFuzzer targets (clang 19), 15 s each from the committed seeds
 #   5. AddressSanitizer + UndefinedBehaviorSanitizer build (unit + integration)
+#   6. ThreadSanitizer build (the concurrency-heavy tests, label tsan)
 # Exits non-zero if any step fails; every step still runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -52,10 +54,16 @@ step() {
   fi
 }
 
-build() {  # build-dir [cmake args...]; prints the compiler output only on failure
+build() {  # build-dir [cmake args...] [--target targets...]; prints the compiler output only on failure
   local dir=$1; shift
+  local configure=() targets=()
+  while [ $# -gt 0 ]; do
+    if [ "$1" = --target ]; then shift; targets=("$@"); break; fi
+    configure+=("$1"); shift
+  done
   mkdir -p "$dir"
-  if cmake -S . -B "$dir" -G Ninja "$@" >"$dir/build.log" 2>&1 && cmake --build "$dir" -j "$JOBS" >>"$dir/build.log" 2>&1; then
+  if cmake -S . -B "$dir" -G Ninja "${configure[@]}" >"$dir/build.log" 2>&1 &&
+     cmake --build "$dir" -j "$JOBS" ${targets[@]:+--target "${targets[@]}"} >>"$dir/build.log" 2>&1; then
     grep -E "warning:" "$dir/build.log" | sort -u | head -20 || true
   else
     tail -60 "$dir/build.log"
@@ -70,13 +78,19 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_supp
 step "build (RelWithDebInfo)" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 step "tests, Kafka $KAFKA_4" env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build --output-on-failure -j "$JOBS"
 step "Kafka integration tests, Kafka $KAFKA_3" \
-  env KAFKA_VERSION="$KAFKA_3" ctest --test-dir build -L '^kafka$' --output-on-failure -j "$JOBS"
+  env KAFKA_VERSION="$KAFKA_3" ctest --test-dir build -L '^compat$' --output-on-failure -j "$JOBS"
 step "benchmark smoke (small size)" bash -c \
   'KAFKA_VERSION='"$KAFKA_4"' python3 bench/scale_bench.py --smoke && build/bench/micro/klag-microbench --benchmark_filter=/10/10/20/ --benchmark_min_time=0.01 >/dev/null'
 step "fuzzing (libFuzzer, ${FUZZ_SECONDS:-15} s per target)" scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 step "build (ASan+UBSan)" build build-asan -DCMAKE_BUILD_TYPE=Debug -DKLAG_SANITIZE=ON
 step "tests under ASan+UBSan, Kafka $KAFKA_4" \
   env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build-asan -LE '^demo$' --output-on-failure -j "$JOBS"
+# Only what the tsan-labelled tests run (docs/sanitizers.md).
+step "build (TSan)" build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKLAG_TSAN=ON \
+  --target klag-exporter klag-workload unit_collect unit_metrics unit_http unit_otlp unit_ha
+step "tests under TSan, Kafka $KAFKA_4" \
+  env KAFKA_VERSION="$KAFKA_4" TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:history_size=4:suppressions=$PWD/tests/tsan.supp" \
+  ctest --test-dir build-tsan -L '^tsan$' --output-on-failure -j "$JOBS"
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED steps: ${failed[*]}"

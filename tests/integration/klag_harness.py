@@ -222,7 +222,7 @@ class Exporter:
                 raise AssertionError("exporter did not stop within 5 s of SIGTERM")
         self.log.close()
         log = self.log_text()
-        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "WARNING: ThreadSanitizer"):
             if marker in log:
                 raise AssertionError(f"sanitizer report in exporter log:\n{log[-4000:]}")
         if self.proc.returncode != 0:

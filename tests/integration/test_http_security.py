@@ -98,7 +98,8 @@ class WebExporter:
             self.proc.wait(10)
         self.log.close()
         log = self.log_text()
-        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "WARNING: ThreadSanitizer"):
             assert marker not in log, log[-4000:]
         assert self.proc.returncode == 0, f"exit {self.proc.returncode}: {log[-4000:]}"
 
