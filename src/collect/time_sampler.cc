@@ -20,11 +20,34 @@ constexpr std::chrono::minutes kPolicyTtl{10};
 TimeSampler::TimeSampler(kafka::ClientOptions client, config::TimestampSampling cfg)
     : client_(std::move(client)), cfg_(cfg), cache_(cfg.cache_ttl, kMaxCacheEntries) {}
 
+void TimeSampler::retire_reader_if_topics_went(const lag::ClusterSample& sample) {
+  if (!reader_ || reader_topics_.empty()) return;
+  std::map<std::string_view, int32_t> present;  // topic -> highest partition with watermarks
+  for (const auto& p : sample.partitions) {
+    auto [it, fresh] = present.try_emplace(p.topic, p.partition);
+    if (!fresh) it->second = std::max(it->second, p.partition);
+  }
+  // A topic with unanswered watermarks still exists; only its leader is slow.
+  const std::set<std::string_view> incomplete(sample.incomplete_topics.begin(), sample.incomplete_topics.end());
+  for (const auto& [topic, highest] : reader_topics_) {
+    if (incomplete.contains(topic)) continue;
+    auto it = present.find(topic);
+    if (it == present.end() || it->second < highest) {
+      spdlog::debug("cluster {}: topic {} is gone or shrank; starting a new timestamp reader", client_.cluster_name,
+                    topic);
+      reader_.reset();
+      reader_topics_.clear();
+      return;
+    }
+  }
+}
+
 SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& admin,
                                const kafka::Deadline& cycle_deadline) {
   SamplingStats stats;
   const auto start = Clock::now();
   sample.timestamps_enabled = true;
+  retire_reader_if_topics_went(sample);
 
   // Which records: the first unconsumed one of every (group, partition)
   // with lag, read once however many groups sit at the same offset.
@@ -70,6 +93,10 @@ SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& a
       requests.push_back({it->first.first, it->first.second, it->second.front()});
       it->second.erase(it->second.begin());
       it = it->second.empty() ? misses.erase(it) : std::next(it);
+    }
+    for (const auto& r : requests) {
+      auto [it, fresh] = reader_topics_.try_emplace(r.topic, r.partition);
+      if (!fresh) it->second = std::max(it->second, r.partition);
     }
     kafka::TimestampBatch batch = reader_->read(requests, deadline);
     stats.reads += requests.size();
@@ -134,6 +161,9 @@ SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& a
   }
   cache_.expire(Clock::now());
   denied_.expire(Clock::now());
+  // Entries past their TTL would be read again anyway; dropping them keeps
+  // deleted topics from piling up here.
+  std::erase_if(cleanup_policy_, [&](const auto& kv) { return now - kv.second.fetched > kPolicyTtl; });
   stats.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   return stats;
 }

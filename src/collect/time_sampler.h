@@ -52,9 +52,20 @@ class TimeSampler {
   SamplingStats run(lag::ClusterSample& sample, kafka::AdminClient& admin, const kafka::Deadline& cycle_deadline);
 
  private:
+  // Drops the reader when a topic it has read no longer exists (or lost
+  // partitions: deleted and recreated). With librdkafka 2.0.2 a consumer
+  // handle that was once assigned partitions of a since-deleted topic grows
+  // by about 390 bytes per such partition per second, for good (an error op
+  // and its message, queued where nothing serves them: test_soak found it,
+  // heaptrack placed it in librdkafka's metadata handling). A new handle
+  // starts clean; it is made again when a cycle needs a read.
+  void retire_reader_if_topics_went(const lag::ClusterSample& sample);
+
   kafka::ClientOptions client_;
   config::TimestampSampling cfg_;
   std::unique_ptr<kafka::TimestampReader> reader_;
+  // Topics the current reader was assigned, with the highest partition.
+  std::map<std::string, int32_t, std::less<>> reader_topics_;
   TimestampCache cache_;
   DeniedTopics denied_{kDeniedRetry};
   struct Policy {
