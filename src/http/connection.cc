@@ -131,27 +131,7 @@ Connection::Io Connection::receive(char* data, size_t size, size_t& received) {
   ERR_clear_error();
   errno = 0;
   int rc = SSL_read_ex(ssl_.get(), data, size, &received);
-  if (rc == 1) return Io::done;
-  switch (SSL_get_error(ssl_.get(), rc)) {
-    case SSL_ERROR_WANT_READ:
-      want_read_ = true;
-      return Io::would_block;
-    case SSL_ERROR_WANT_WRITE:
-      want_write_ = true;
-      return Io::would_block;
-    case SSL_ERROR_ZERO_RETURN:
-      return Io::eof;
-    case SSL_ERROR_SYSCALL:
-      if (errno == 0) return Io::eof;
-      spdlog::debug("http: connection {} TLS read failed: {}", id_, std::strerror(errno));
-      ERR_clear_error();
-      return Io::failed;
-    default:
-      // Handshake failures land here: wrong protocol, no or rejected client
-      // certificate, no shared cipher. Debug only: any scanner causes them.
-      spdlog::debug("http: connection {} TLS error: {}", id_, take_openssl_errors());
-      return Io::failed;
-  }
+  return rc == 1 ? Io::done : tls_failure(rc, /*reading=*/true);
 }
 
 Connection::Io Connection::send(const iovec* iov, int count, size_t& sent) {
@@ -178,8 +158,13 @@ Connection::Io Connection::send(const iovec* iov, int count, size_t& sent) {
   // WANT_WRITE passes the same bytes again, as OpenSSL requires.
   want_read_ = want_write_ = false;
   ERR_clear_error();
+  errno = 0;
   int rc = SSL_write_ex(ssl_.get(), iov[0].iov_base, iov[0].iov_len, &sent);
-  if (rc == 1) return Io::done;
+  return rc == 1 ? Io::done : tls_failure(rc, /*reading=*/false);
+}
+
+Connection::Io Connection::tls_failure(int rc, bool reading) {
+  const char* op = reading ? "read" : "write";
   switch (SSL_get_error(ssl_.get(), rc)) {
     case SSL_ERROR_WANT_READ:
       want_read_ = true;
@@ -187,10 +172,25 @@ Connection::Io Connection::send(const iovec* iov, int count, size_t& sent) {
     case SSL_ERROR_WANT_WRITE:
       want_write_ = true;
       return Io::would_block;
+    case SSL_ERROR_ZERO_RETURN:  // close_notify
+      if (reading) return Io::eof;
+      break;
+    case SSL_ERROR_SYSCALL:
+      // A peer that closed without close_notify is EOF, as on plain TCP.
+      if (reading && errno == 0) return Io::eof;
+      if (errno != 0) {
+        spdlog::debug("http: connection {} TLS {} failed: {}", id_, op, std::strerror(errno));
+        ERR_clear_error();
+        return Io::failed;
+      }
+      break;
     default:
-      spdlog::debug("http: connection {} TLS write failed: {}", id_, take_openssl_errors());
-      return Io::failed;
+      break;
   }
+  // Handshake failures land here: wrong protocol, no or rejected client
+  // certificate, no shared cipher. Debug only: any scanner causes them.
+  spdlog::debug("http: connection {} TLS {} failed: {}", id_, op, take_openssl_errors());
+  return Io::failed;
 }
 
 bool Connection::tls_buffered() const { return ssl_ && SSL_pending(ssl_.get()) > 0; }

@@ -89,6 +89,8 @@ class Connection {
   enum class Io { done, would_block, eof, failed };
   Io receive(char* data, size_t size, size_t& received);
   Io send(const iovec* iov, int count, size_t& sent);
+  // The outcome of a failed SSL_read_ex (reading) or SSL_write_ex.
+  Io tls_failure(int rc, bool reading);
   // Bytes TLS has decrypted but we have not read: epoll cannot see them.
   bool tls_buffered() const;
 

@@ -30,12 +30,15 @@ def free_port():
 class Broker:
     """One single-node KRaft broker started by tools/kafka/kafka-local.sh."""
 
-    def __init__(self, secure=False):
+    def __init__(self, secure=False, gssapi=None):
         """secure: also SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256/512), SSL, mutual
         TLS and SASL_SSL listeners, with a CA made here (self.tls: ca, client
         cert and key) and the users of tools/kafka/lib/broker.sh; their
         addresses in self.listeners. `bootstrap` stays PLAINTEXT. ACLs are
-        enforced, but nothing is denied until a test adds some (acls())."""
+        enforced, but nothing is denied until a test adds some (acls()).
+        gssapi: {"krb5_conf", "keytab", "principal"} of the broker: also a
+        SASL_PLAINTEXT listener with GSSAPI only, self.listeners["gssapi"]
+        (localhost:PORT)."""
         # KLAG_IT_ROOT (set by scripts/test.sh) groups this run's brokers so
         # cleanup can stop exactly them and leave a running demo alone.
         root = os.environ.get("KLAG_IT_ROOT") or None
@@ -53,6 +56,13 @@ class Broker:
                     with open(part) as f:
                         out.write(f.read())
             self.tls = {"ca": ca, "client_cert": client_cert, "client_key": client_key}
+        if gssapi:
+            krb_dir = os.path.join(self.state_dir, "gssapi")
+            os.makedirs(krb_dir)
+            shutil.copy(gssapi["krb5_conf"], os.path.join(krb_dir, "krb5.conf"))
+            shutil.copy(gssapi["keytab"], os.path.join(krb_dir, "kafka.keytab"))
+            with open(os.path.join(krb_dir, "principal"), "w") as f:
+                f.write(gssapi["principal"] + "\n")
         res = subprocess.run([KAFKA_LOCAL, "start", self.state_dir], capture_output=True,
                              text=True, env=dict(os.environ, KLAG_WORKLOAD=WORKLOAD))
         if res.returncode != 0:
@@ -165,7 +175,9 @@ def http_get(url, headers=None, timeout=5):
 class Exporter:
     """The klag-exporter binary with a generated config file."""
 
-    def __init__(self, config_text, extra_args=(), env=None):
+    def __init__(self, config_text, extra_args=(), env=None, wait_for_health=True):
+        """wait_for_health=False: the caller waits in its own way (HTTPS,
+        credentials)."""
         self.port = free_port()
         # Under the run root (scripts/test.sh removes it), like the brokers.
         self.dir = tempfile.mkdtemp(prefix="klag-it-exporter-", dir=os.environ.get("KLAG_IT_ROOT") or None)
@@ -178,7 +190,11 @@ class Exporter:
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      env=dict(os.environ, **(env or {})))
         self.base = f"http://127.0.0.1:{self.port}"
-        wait_until(lambda: self.get("/health")[0] == 200, 20, "exporter /health")
+        if wait_for_health:
+            wait_until(lambda: self.get("/health")[0] == 200, 20, "exporter /health")
+
+    def fd_count(self):
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
     def get(self, path, headers=None):
         return http_get(self.base + path, headers)

@@ -25,12 +25,12 @@ import urllib.parse
 import urllib.request
 import warnings
 
-from klag_harness import EXPORTER, free_port, parse_metrics, value, wait_until
+from klag_harness import EXPORTER, Exporter, free_port, parse_metrics, value, wait_until
 
 CONFIG = """
 [exporter]
 poll_interval = "2s"
-http_port = @PORT@
+http_port = @HTTP_PORT@
 http_host = "127.0.0.1"
 
 [[clusters]]
@@ -66,42 +66,16 @@ def make_cert(directory, ca, name, san):
     return os.path.join(directory, f"{name}.pem"), os.path.join(directory, f"{name}.key")
 
 
-class WebExporter:
-    """klag-exporter with a web config file; talks HTTPS when asked."""
-
-    def __init__(self, directory, web_config=None):
-        self.dir = directory
-        self.port = free_port()
-        self.config_path = os.path.join(directory, "config.toml")
-        with open(self.config_path, "w") as f:
-            f.write(CONFIG.replace("@PORT@", str(self.port)))
-        args = [EXPORTER, "-c", self.config_path]
-        if web_config is not None:
-            self.web_path = os.path.join(directory, "web.yml")
-            with open(self.web_path, "w") as f:
-                f.write(web_config)
-            args += ["--web.config.file", self.web_path]
-        self.log_path = os.path.join(directory, "exporter.log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def fd_count(self):
-        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
-
-    def log_text(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        self.log.close()
-        log = self.log_text()
-        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                       "WARNING: ThreadSanitizer"):
-            assert marker not in log, log[-4000:]
-        assert self.proc.returncode == 0, f"exit {self.proc.returncode}: {log[-4000:]}"
+def web_exporter(directory, web_config=None):
+    """klag-exporter (no reachable cluster) with web.yml written into
+    `directory`, so its relative certificate paths resolve there."""
+    args = []
+    if web_config is not None:
+        path = os.path.join(directory, "web.yml")
+        with open(path, "w") as f:
+            f.write(web_config)
+        args = ["--web.config.file", path]
+    return Exporter(CONFIG, extra_args=args, wait_for_health=False)
 
 
 def https_get(port, path, context, auth=None, timeout=5):
@@ -153,7 +127,7 @@ class TlsAndBasicAuthTest(unittest.TestCase):
         make_ca(cls.dir, "ca")
         cls.cert, cls.key = make_cert(cls.dir, "ca", "server", "IP:127.0.0.1,DNS:localhost")
         cls.password = "correct horse battery staple"
-        cls.exporter = WebExporter(cls.dir, f"""
+        cls.exporter = web_exporter(cls.dir, f"""
 tls_server_config:
   cert_file: server.pem
   key_file: server.key
@@ -342,7 +316,7 @@ class MutualTlsTest(unittest.TestCase):
         cls.good = make_cert(cls.dir, "ca", "prometheus", "DNS:prometheus.test")
         cls.wrong_san = make_cert(cls.dir, "ca", "intruder", "DNS:intruder.test")
         cls.foreign = make_cert(cls.dir, "rogue", "impostor", "DNS:prometheus.test")
-        cls.exporter = WebExporter(cls.dir, """
+        cls.exporter = web_exporter(cls.dir, """
 tls_server_config:
   cert_file: server.pem
   key_file: server.key
@@ -398,7 +372,7 @@ class BadWebConfigTest(unittest.TestCase):
         directory = tempfile.mkdtemp(prefix="klag-it-badweb-", dir=os.environ.get("KLAG_IT_ROOT") or None)
         try:
             with open(os.path.join(directory, "config.toml"), "w") as f:
-                f.write(CONFIG.replace("@PORT@", str(free_port())))
+                f.write(CONFIG.replace("@HTTP_PORT@", str(free_port())))
             with open(os.path.join(directory, "web.yml"), "w") as f:
                 f.write(web_yaml)
             args = [EXPORTER, "-c", "config.toml", "--web.config.file", "web.yml"]
@@ -437,7 +411,7 @@ class HardeningTest(unittest.TestCase):
         if soft < 4096 <= hard or hard == resource.RLIM_INFINITY:
             resource.setrlimit(resource.RLIMIT_NOFILE, (4096, hard))
         cls.dir = tempfile.mkdtemp(prefix="klag-it-hard-", dir=os.environ.get("KLAG_IT_ROOT") or None)
-        cls.exporter = WebExporter(cls.dir)
+        cls.exporter = web_exporter(cls.dir)
         cls.base = f"http://127.0.0.1:{cls.exporter.port}"
         wait_until(lambda: cls.scrape()[0] == 200, 20, "exporter /metrics")
 
