@@ -3,11 +3,10 @@
 A throwaway KDC (Debian's krb5-kdc, run unprivileged by
 tools/kafka/krb5-local.sh) holds the realm KLAG.TEST with the broker's
 principal kafka/localhost and the exporter's principal klag, each with a
-keytab. The test starts its own single-node KRaft broker from the cached
-jars (kafka-local.sh has no GSSAPI listener): a PLAINTEXT listener for the
-workload and Kafka's ConsumerGroupCommand, and a SASL_PLAINTEXT listener
-with GSSAPI only, advertised as localhost (the host name is part of the
-broker's principal). The exporter gets only that listener, with
+keytab. kafka-local.sh starts the broker with the broker's keytab: a
+PLAINTEXT listener for the workload and Kafka's ConsumerGroupCommand, and a
+SASL_PLAINTEXT listener with GSSAPI only, advertised as localhost (the host
+name is part of the broker's principal). The exporter gets only that listener, with
 consumer_properties as a user would write them, and librdkafka's default
 sasl.kerberos.kinit.cmd gets its ticket from the keytab.
 
@@ -29,33 +28,23 @@ and kinit (krb5-user). Without the plugin every connection fails with
 available: No worthy mechs found" (docs/security.md); the prerequisites are
 checked first and reported as an error, never skipped."""
 
-import base64
 import ctypes
-import fcntl
 import glob
-import hashlib
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import unittest
 
-from klag_harness import KAFKA_LOCAL, ROOT, Broker, Exporter, KafkaTestCase, select, value, wait_until
+from klag_harness import ROOT, Broker, Exporter, KafkaTestCase, select, value, wait_until
 
 KRB5_LOCAL = os.path.join(ROOT, "tools", "kafka", "krb5-local.sh")
-FREE_PORTS = os.path.join(ROOT, "tools", "kafka", "free_ports.py")
-METADATA_PROBE = os.path.join(ROOT, "tools", "kafka", "metadata_probe.py")
-CACHE_DIR = os.environ.get("KLAG_CACHE_DIR") or os.path.expanduser("~/.cache/klag-exporter")
 REALM = "KLAG.TEST"
 BROKER_PRINCIPAL = f"kafka/localhost@{REALM}"
 CLIENT_PRINCIPAL = f"klag@{REALM}"
 # Which Debian package provides what this test needs.
 TOOLS = {"krb5kdc": "krb5-kdc", "kdb5_util": "krb5-kdc", "kadmin.local": "krb5-admin-server",
          "kinit": "krb5-user", "klist": "krb5-user", "java": "openjdk-17-jre-headless"}
-JAVA_OPTS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xlog:disable",
-             "-Xlog:all=warning:stderr"]
-
 
 def librdkafka_features():
     """builtin.features of the librdkafka the exporter links (librdkafka.so.1)."""
@@ -86,157 +75,6 @@ def missing_prerequisites():
         missing.append("Cyrus SASL's GSSAPI plugin libgssapiv2.so (Debian package libsasl2-modules-gssapi-mit); "
                        "without it librdkafka logs 'Cyrus/libsasl2 is missing a GSSAPI module'")
     return missing
-
-
-def new_cluster_id():
-    while True:
-        cid = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
-        if not cid.startswith("-"):
-            return cid
-
-
-class Registry:
-    """kafka-local.sh's registry of brokers ($KLAG_CACHE_DIR/running): ports
-    chosen under its lock skip those of every registered broker, and a
-    registered broker is stopped by `kafka-local.sh stop-all --under
-    $KLAG_IT_ROOT` (scripts/test.sh) if this test dies before its clean-up."""
-
-    def __init__(self):
-        self.dir = os.path.join(CACHE_DIR, "running")
-        os.makedirs(self.dir, exist_ok=True)
-
-    def entry(self, state_dir):
-        return os.path.join(self.dir, hashlib.sha1(state_dir.encode()).hexdigest()[:16])
-
-    def reserved_ports(self):
-        ports = []
-        for path in glob.glob(os.path.join(self.dir, "*")):
-            try:
-                with open(path) as f:
-                    kv = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
-            except OSError:
-                continue
-            alive = kv.get("pid", "").isdigit() and os.path.exists(f"/proc/{kv['pid']}")
-            if os.path.isdir(kv.get("state_dir", "")) or alive:
-                ports += [p for p in kv.get("ports", "").split(",") if p.isdigit()]
-        return ports
-
-    def allocate(self, state_dir, count):
-        with open(os.path.join(self.dir, ".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            res = subprocess.run(["python3", FREE_PORTS, str(count), "--exclude", *self.reserved_ports()],
-                                 capture_output=True, text=True, check=True)
-            ports = [int(p) for p in res.stdout.split()]
-            self.register(state_dir, "", ports)
-            return ports
-
-    def register(self, state_dir, pid, ports):
-        entry = self.entry(state_dir)
-        with open(entry + ".tmp", "w") as f:
-            f.write(f"state_dir={state_dir}\npid={pid}\nports={','.join(map(str, ports))}\n")
-        os.replace(entry + ".tmp", entry)
-
-    def unregister(self, state_dir):
-        try:
-            os.remove(self.entry(state_dir))
-        except FileNotFoundError:
-            pass
-
-
-class GssapiBroker(Broker):
-    """A single KRaft node with a PLAINTEXT listener (bootstrap: workload,
-    ConsumerGroupCommand) and a SASL_PLAINTEXT listener with GSSAPI only,
-    advertised as localhost:PORT (self.listeners["gssapi"]). The harness's
-    Broker methods (workload, produce, commit, consumer_groups) work as is."""
-
-    def __init__(self, state_dir, kdc_dir):
-        os.makedirs(state_dir, exist_ok=True)
-        self.state_dir = os.path.realpath(state_dir)
-        self.tls = {}
-        self.proc = None
-        self.registry = Registry()
-        libs = subprocess.run([KAFKA_LOCAL, "fetch"], capture_output=True, text=True, check=True).stdout.strip()
-        port, ctrl, gssapi = self.registry.allocate(self.state_dir, 3)
-        self.ports = (port, ctrl, gssapi)
-        self.bootstrap = f"127.0.0.1:{port}"
-        self.listeners = {"gssapi": f"localhost:{gssapi}"}
-        props = os.path.join(self.state_dir, "server.properties")
-        self.log_path = os.path.join(self.state_dir, "broker.log")
-        keytab = os.path.join(kdc_dir, "kafka_localhost.keytab")
-        with open(props, "w") as f:
-            f.write(f"""# Written by tests/integration/test_kerberos.py
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:{ctrl}
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-log.dirs={self.state_dir}/data
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{ctrl},GSSAPI://127.0.0.1:{gssapi}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port},GSSAPI://localhost:{gssapi}
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,GSSAPI:SASL_PLAINTEXT
-sasl.enabled.mechanisms=GSSAPI
-sasl.kerberos.service.name=kafka
-listener.name.gssapi.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required \
-useKeyTab=true storeKey=true keyTab="{keytab}" principal="{BROKER_PRINCIPAL}";
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-offsets.topic.num.partitions=1
-transaction.state.log.num.partitions=1
-num.partitions=1
-auto.create.topics.enable=false
-group.initial.rebalance.delay.ms=0
-""")
-        classpath = os.path.join(libs, "*")
-        res = subprocess.run(["java", *JAVA_OPTS, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classpath,
-                              "kafka.tools.StorageTool", "format", "-t", new_cluster_id(), "-c", props],
-                             capture_output=True, text=True, timeout=120)
-        if res.returncode != 0:
-            self.registry.unregister(self.state_dir)
-            raise RuntimeError(f"formatting failed: {res.stdout[-2000:]}{res.stderr[-2000:]}")
-        with open(self.log_path, "w") as log:
-            # Its own session: stop() signals the whole process group, and
-            # kafka-local.sh's stop-all finds it by pid and server.properties.
-            self.proc = subprocess.Popen(
-                ["java", "-Xms256m", "-Xmx512m", *JAVA_OPTS,
-                 f"-Djava.security.krb5.conf={os.path.join(kdc_dir, 'krb5.conf')}",
-                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
-                 "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
-                 "-cp", classpath, "kafka.Kafka", props],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        with open(os.path.join(self.state_dir, "broker.pid"), "w") as f:
-            f.write(f"{self.proc.pid}\n")
-        self.registry.register(self.state_dir, self.proc.pid, self.ports)
-        ready = subprocess.run(["python3", METADATA_PROBE, self.bootstrap, "--wait", "90", "--pid",
-                                str(self.proc.pid)], capture_output=True, text=True)
-        if ready.returncode != 0:
-            tail = self.log_text()[-4000:]
-            self.stop()
-            raise RuntimeError(f"the GSSAPI broker (Kafka {self.version()}) did not get ready:\n{tail}")
-
-    @staticmethod
-    def version():
-        return os.environ.get("KAFKA_VERSION", "4.4.0")
-
-    def log_text(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-            except ProcessLookupError:
-                pass
-        self.registry.unregister(self.state_dir)
-
-    def purge(self):
-        self.stop()
-        shutil.rmtree(self.state_dir, ignore_errors=True)
 
 
 def kerberos_cluster(name, bootstrap, keytab=None, principal=CLIENT_PRINCIPAL, **props):
@@ -281,7 +119,10 @@ class KerberosTest(KafkaTestCase):
         cls.krb5_conf = os.path.join(cls.kdc_dir, "krb5.conf")
         cls.keytab = os.path.join(cls.kdc_dir, "klag.keytab")
 
-        b = cls.broker = GssapiBroker(os.path.join(cls.dir, "broker"), cls.kdc_dir)
+        # PLAINTEXT (bootstrap: workload, ConsumerGroupCommand) and a
+        # SASL_PLAINTEXT listener with GSSAPI only, advertised as localhost.
+        b = cls.broker = Broker(gssapi={"krb5_conf": cls.krb5_conf, "principal": BROKER_PRINCIPAL,
+                                        "keytab": os.path.join(cls.kdc_dir, "kafka_localhost.keytab")})
         # Data and a group with lag, made as admin through PLAINTEXT.
         b.create_topic("krb-topic", 2)
         b.produce("krb-topic", 30)

@@ -39,6 +39,8 @@ source "$HERE/lib/registry.sh"
 source "$HERE/lib/broker.sh"
 # shellcheck source=lib/tools.sh
 source "$HERE/lib/tools.sh"
+# shellcheck source=lib/cli.sh
+source "$HERE/lib/cli.sh"
 
 cmd_fetch() {
   ensure_libs "$KAFKA_VERSION"
@@ -196,31 +198,4 @@ cmd_acls() {
   run_tool "$(acl_command_class)" --bootstrap-server "$bootstrap" "$@"
 }
 
-usage() {
-  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
-  exit 2
-}
-
-main() {
-  [[ $# -ge 1 ]] || usage
-  local cmd="$1"
-  shift
-  case "$cmd" in
-    fetch) cmd_fetch "$@" ;;
-    start) cmd_start "$@" ;;
-    restart) cmd_restart "$@" ;;
-    stop) cmd_stop "$@" ;;
-    stop-all) cmd_stop_all "$@" ;;
-    status) cmd_status "$@" ;;
-    tool) cmd_tool "$@" ;;
-    cgc) cmd_cgc "$@" ;;
-    acls) cmd_acls "$@" ;;
-    -h | --help | help) usage ;;
-    *)
-      log "unknown command: $cmd"
-      usage
-      ;;
-  esac
-}
-
-main "$@"
+dispatch "$@"

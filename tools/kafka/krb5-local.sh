@@ -29,6 +29,8 @@ PATH="$PATH:/usr/sbin:/sbin"
 
 log() { printf 'krb5-local: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=lib/cli.sh
+source "$HERE/lib/cli.sh"
 
 need() {
   local tool pkg
@@ -218,26 +220,4 @@ cmd_env() {
   printf 'KRB5_CONFIG=%s\nKRB5CCNAME=FILE:%s\n' "$sd/krb5.conf" "$sd/ccache"
 }
 
-usage() {
-  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
-  exit 2
-}
-
-main() {
-  [[ $# -ge 1 ]] || usage
-  local cmd="$1"
-  shift
-  case "$cmd" in
-    start) cmd_start "$@" ;;
-    stop) cmd_stop "$@" ;;
-    stop-all) cmd_stop_all "$@" ;;
-    env) cmd_env "$@" ;;
-    -h | --help | help) usage ;;
-    *)
-      log "unknown command: $cmd"
-      usage
-      ;;
-  esac
-}
-
-main "$@"
+dispatch "$@"

@@ -15,6 +15,24 @@ broker_runs() { pid_runs "$(broker_pid "$1")" "$1/server.properties"; }
 # tls/broker.pem (the broker's PKCS#8 key and certificate) before `start`.
 secure() { [[ -f "$1/tls/ca.pem" && -f "$1/tls/broker.pem" ]]; }
 
+# A Kerberos (SASL_PLAINTEXT, GSSAPI only) listener is added when the state
+# dir holds gssapi/krb5.conf, gssapi/kafka.keytab and gssapi/principal (the
+# broker's principal, e.g. kafka/localhost@KLAG.TEST) before `start`. It is
+# advertised as localhost: clients derive the service principal from the
+# host name they connect to.
+gssapi() { [[ -f "$1/gssapi/krb5.conf" && -f "$1/gssapi/kafka.keytab" && -f "$1/gssapi/principal" ]]; }
+
+# The listeners a state dir asks for beyond PLAINTEXT and CONTROLLER, one
+# per line, lower case.
+extra_listeners() {
+  if secure "$1"; then printf '%s\n' sasl_plaintext ssl mtls sasl_ssl; fi
+  if gssapi "$1"; then echo gssapi; fi
+  return 0
+}
+
+# The host a listener is advertised with.
+advertised_host() { if [[ "$1" == gssapi ]]; then echo localhost; else echo 127.0.0.1; fi; }
+
 # Users the secured listeners accept (test credentials, never real ones).
 # viewer starts with no rights of its own; tests grant it ACLs.
 SASL_PLAIN_USERS='user_alice="alice-secret" user_admin="admin-secret" user_viewer="viewer-secret"'
@@ -51,26 +69,39 @@ secure_properties() {
   done
 }
 
+# The Kerberos listener's settings. $2: listeners, $3: advertised listeners.
+gssapi_properties() {
+  local sd="$1" principal
+  principal="$(cat "$sd/gssapi/principal")"
+  printf '%s\n' "listeners=$2" "advertised.listeners=$3" \
+    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,GSSAPI:SASL_PLAINTEXT" \
+    "sasl.enabled.mechanisms=GSSAPI" "sasl.kerberos.service.name=${principal%%/*}" \
+    "listener.name.gssapi.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"$sd/gssapi/kafka.keytab\" principal=\"$principal\";"
+}
+
 write_server_properties() {
-  local sd="$1" libs="$2" port ctrl listeners advertised name
+  local sd="$1" libs="$2" port ctrl listeners advertised name name_port host
   port="$(kv "$sd/ports" broker)"
   ctrl="$(kv "$sd/ports" controller)"
   listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$ctrl"
   advertised="PLAINTEXT://127.0.0.1:$port"
   rm -f "$sd/listeners"
-  if secure "$sd"; then
-    for name in sasl_plaintext ssl mtls sasl_ssl; do
-      listeners+=",${name^^}://127.0.0.1:$(kv "$sd/ports" "$name")"
-      advertised+=",${name^^}://127.0.0.1:$(kv "$sd/ports" "$name")"
-      printf '%s=127.0.0.1:%s\n' "$name" "$(kv "$sd/ports" "$name")" >>"$sd/listeners"
-    done
-  fi
+  if secure "$sd" && gssapi "$sd"; then die "$sd: TLS and Kerberos listeners together are not supported"; fi
+  for name in $(extra_listeners "$sd"); do
+    name_port="$(kv "$sd/ports" "$name")"
+    host="$(advertised_host "$name")"
+    listeners+=",${name^^}://127.0.0.1:$name_port"
+    advertised+=",${name^^}://$host:$name_port"
+    printf '%s=%s:%s\n' "$name" "$host" "$name_port" >>"$sd/listeners"
+  done
   {
     printf '%s\n' "# Written by tools/kafka/kafka-local.sh: one combined KRaft node for tests." \
       "process.roles=broker,controller" "node.id=1" "controller.quorum.voters=1@127.0.0.1:$ctrl" \
       "controller.listener.names=CONTROLLER" "inter.broker.listener.name=PLAINTEXT" "log.dirs=$sd/data"
     if secure "$sd"; then
       secure_properties "$sd" "$listeners" "$advertised"
+    elif gssapi "$sd"; then
+      gssapi_properties "$sd" "$listeners" "$advertised"
     else
       printf '%s\n' "listeners=$listeners" "advertised.listeners=$advertised" \
         "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
@@ -148,8 +179,10 @@ launch() {
   rm -f "$sd/broker.pid"
   echo "--- launch $(date -Is) kafka $(cat "$sd/version") ${cds}" >>"$sd/broker.log"
   # shellcheck disable=SC2016 # expanded by the inner bash
+  local krb5=()
+  if gssapi "$sd"; then krb5=("-Djava.security.krb5.conf=$sd/gssapi/krb5.conf"); fi
   setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$sd/broker.pid" \
-    java "${BROKER_JAVA_OPTS[@]}" ${cds:+"$cds"} "${JVM_COMMON_OPTS[@]}" -XX:ErrorFile="$sd/hs_err_pid%p.log" \
+    java "${BROKER_JAVA_OPTS[@]}" ${cds:+"$cds"} "${JVM_COMMON_OPTS[@]}" "${krb5[@]}" -XX:ErrorFile="$sd/hs_err_pid%p.log" \
     -Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS \
     -cp "$libs/*" kafka.Kafka "$sd/server.properties" >>"$sd/broker.log" 2>&1 </dev/null &
   for ((i = 0; i < 200; i++)); do

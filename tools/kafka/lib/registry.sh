@@ -37,22 +37,17 @@ reserved_ports() {
 # under one lock, so parallel starts of this harness never pick the same
 # ports. Other programs may still race us; `start` retries on a bind failure.
 allocate_ports() {
-  local sd="$1" ports broker controller
+  local sd="$1" ports names got i
   mkdir -p "$REGISTRY_DIR"
   {
     flock 9
+    # shellcheck disable=SC2207 # one word per listener name
+    names=(broker controller $(extra_listeners "$sd"))
     # shellcheck disable=SC2046 # one argument per reserved port
-    if secure "$sd"; then
-      ports="$(python3 "$HERE/free_ports.py" 6 --exclude $(reserved_ports))" || die "could not find free ports"
-      read -r -d '' broker controller sasl_plaintext ssl mtls sasl_ssl <<<"$ports" || true
-      printf 'broker=%s\ncontroller=%s\nsasl_plaintext=%s\nssl=%s\nmtls=%s\nsasl_ssl=%s\n' "$broker" "$controller" \
-        "$sasl_plaintext" "$ssl" "$mtls" "$sasl_ssl" >"$sd/ports"
-    else
-      ports="$(python3 "$HERE/free_ports.py" 2 --exclude $(reserved_ports))" || die "could not find free ports"
-      read -r -d '' broker controller <<<"$ports" || true
-      printf 'broker=%s\ncontroller=%s\n' "$broker" "$controller" >"$sd/ports"
-    fi
-    printf '127.0.0.1:%s\n' "$broker" >"$sd/bootstrap"
+    ports="$(python3 "$HERE/free_ports.py" "${#names[@]}" --exclude $(reserved_ports))" || die "could not find free ports"
+    read -r -d '' -a got <<<"$ports" || true
+    for i in "${!names[@]}"; do printf '%s=%s\n' "${names[$i]}" "${got[$i]}"; done >"$sd/ports"
+    printf '127.0.0.1:%s\n' "${got[0]}" >"$sd/bootstrap"
     register "$sd"
   } 9>"$REGISTRY_DIR/.lock"
 }
