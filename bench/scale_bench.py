@@ -15,8 +15,9 @@ Figures, each a median over --cycles cycles after the first:
 - /metrics latency p50/p99 under 16 concurrent clients (wrk, gzip) while
   collection runs;
 - time from process start to /ready;
-- broker requests, bytes and Fetch requests per cycle, from the broker's
-  own JMX counters (only the exporter talks to the broker meanwhile).
+- broker requests, bytes and Fetch requests per cycle, and the requests per
+  cycle of each API a cycle uses, from the broker's own JMX counters (only
+  the exporter talks to the broker meanwhile).
 """
 
 import argparse
@@ -43,6 +44,9 @@ SIZES = {
     # 1,500 x 10 is the largest round size that fits.
     "large": dict(topics=1500, partitions=10, groups=4000, topics_per_group=1, poll=10, heap="3g"),
 }
+# The APIs a cycle uses, counted one by one: per group FindCoordinator,
+# OffsetFetch and (groups that may have members) DescribeGroups.
+PER_REQUEST = ("FindCoordinator", "DescribeGroups", "OffsetFetch", "ListGroups", "Metadata", "ListOffsets", "Fetch")
 CYCLE_LINE = re.compile(r"cluster bench: cycle (\d+) (ok|failed) in ([0-9.]+)s")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -85,12 +89,28 @@ class Jmx:
                 totals[attr] += float(val)
         return totals
 
+    def _per_request(self):
+        """Requests served so far by API ({"Fetch": n, "FindCoordinator": n, ...})."""
+        out = subprocess.run([KAFKA_LOCAL, "tool", "org.apache.kafka.tools.JmxTool", "--jmx-url", self.url,
+                              "--object-name", "kafka.network:type=RequestMetrics,name=RequestsPerSec,request=*,version=*",
+                              "--attributes", "Count", "--one-time", "true", "--report-format", "properties"],
+                             capture_output=True, text=True, timeout=120)
+        counts = {}
+        for line in out.stdout.splitlines():
+            m = re.search(r"request=([A-Za-z]+),.*:Count=([0-9.E]+)$", line)
+            if m:
+                counts[m.group(1)] = counts.get(m.group(1), 0.0) + float(m.group(2))
+        return counts
+
     def snapshot(self):
         net = self._read("kafka.server:type=socket-server-metrics,listener=PLAINTEXT,networkProcessor=*",
                          "request-total,incoming-byte-total,outgoing-byte-total")
-        fetch = self._read("kafka.network:type=RequestMetrics,name=RequestsPerSec,request=Fetch,version=*", "Count")
-        return {"requests": net["request-total"], "in_bytes": net["incoming-byte-total"],
-                "out_bytes": net["outgoing-byte-total"], "fetches": fetch["Count"]}
+        per_request = self._per_request()
+        snap = {"requests": net["request-total"], "in_bytes": net["incoming-byte-total"],
+                "out_bytes": net["outgoing-byte-total"], "fetches": per_request.get("Fetch", 0.0)}
+        for api in PER_REQUEST:
+            snap["api_" + api] = per_request.get(api, 0.0)
+        return snap
 
 
 class Run:
@@ -272,6 +292,8 @@ def main():
              f"{fmt_bytes(on['broker_in_bytes'] + on['broker_out_bytes'])} / "
              f"{fmt_bytes(off['broker_in_bytes'] + off['broker_out_bytes'])}"),
             ("Fetch requests per cycle (one broker), sampling on", f"{on['broker_fetches']:.1f}"),
+            ("requests per cycle by API, sampling off",
+             ", ".join(f"{api} {off['broker_api_' + api]:.0f}" for api in PER_REQUEST if api != "Fetch")),
         ]
     if on["failed"] or off["failed"]:
         rows.append(("failed cycles", f"{on['failed']} / {off['failed']}"))

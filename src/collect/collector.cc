@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -45,6 +46,17 @@ size_t carry_forward_offsets(std::map<std::string, KnownOffsets>& last, std::vec
   return errors;
 }
 
+bool settled_by_listing(const kafka::ListedGroup& group) {
+  return group.state == "Empty" || group.state == "Dead";
+}
+
+lag::Group group_from_listing(const kafka::ListedGroup& group) {
+  // What DescribeGroups answers for such a group: Kafka sends protocol ""
+  // (the assignor) outside Stable, and an Empty or Dead group has no
+  // members by definition.
+  return lag::Group{.id = group.id, .state = group.state, .assignor = "", .described = true, .members = {}};
+}
+
 Collector::Collector(const config::Cluster& cluster, const config::Exporter& exporter,
                      config::NameFilter group_filter, config::NameFilter topic_filter)
     : client_options_{.cluster_name = cluster.name,
@@ -80,36 +92,50 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
   };
 
   // 1. Groups, filtered.
-  std::vector<std::string> group_ids;
+  std::vector<kafka::ListedGroup> listed;
   {
     StepTimer timer(t.list_groups);
     auto listing = client_->list_groups(step(0.25));
     if (!listing) return std::unexpected(CycleError{"list_groups", listing.error()});
     result.partial_errors += listing->broker_errors.size();
-    for (auto& id : listing->group_ids) {
-      if (group_filter_.matches(id) && (!group_scope_ || group_scope_(id))) group_ids.push_back(std::move(id));
+    for (auto& g : listing->groups) {
+      if (group_filter_.matches(g.id) && (!group_scope_ || group_scope_(g.id))) listed.push_back(std::move(g));
     }
   }
 
-  // 2. Describe them (state, members, assignments).
+  // 2. Describe the groups that may have members (state, members,
+  // assignments); Empty and Dead ones are settled by the listing.
+  std::vector<std::string> group_ids;
   std::set<std::string> dropped;
   {
     StepTimer timer(t.describe_groups);
-    auto desc = client_->describe_groups(group_ids, step(0.3));
+    std::vector<std::string> to_describe;
+    for (const auto& g : listed) {
+      group_ids.push_back(g.id);
+      if (settled_by_listing(g)) {
+        result.sample.groups.push_back(group_from_listing(g));
+      } else {
+        to_describe.push_back(g.id);
+      }
+    }
+    const size_t settled = result.sample.groups.size();
+    auto desc = client_->describe_groups(to_describe, step(0.3));
     if (desc) {
       result.partial_errors += desc->errors.size();
       dropped.insert(desc->non_consumer_groups.begin(), desc->non_consumer_groups.end());
-      result.sample.groups = std::move(desc->groups);
+      std::move(desc->groups.begin(), desc->groups.end(), std::back_inserter(result.sample.groups));
     } else {
-      // Offsets do not depend on the description: carry on with every group
-      // undescribed (state "Unknown", no members) rather than fail.
+      // Offsets do not depend on the description: carry on with these
+      // groups undescribed (state "Unknown", no members) rather than fail.
       ++result.partial_errors;
       spdlog::debug("cluster {}: {}", client_options_.cluster_name, desc.error().to_string());
     }
+    spdlog::debug("cluster {}: {} groups, {} described, {} settled by ListGroups", client_options_.cluster_name,
+                  listed.size(), to_describe.size(), settled);
     // Groups the broker listed but the describe answer left out still count.
     std::set<std::string> described;
     for (const auto& g : result.sample.groups) described.insert(g.id);
-    for (const auto& id : group_ids) {
+    for (const auto& id : to_describe) {
       if (!described.contains(id) && !dropped.contains(id)) result.sample.groups.push_back(lag::Group{.id = id});
     }
     std::erase_if(group_ids, [&](const std::string& id) { return dropped.contains(id); });

@@ -58,6 +58,18 @@ struct KnownOffsets {
 size_t carry_forward_offsets(std::map<std::string, KnownOffsets>& last, std::vector<kafka::GroupOffsets> fetched,
                              kafka::Clock::time_point now, std::chrono::milliseconds max_age);
 
+// Whether ListGroups' state says all that DescribeGroups would: a group
+// that is Empty (or Dead) has no members, hence no assignments and no
+// chosen assignor, and the broker describes it with exactly that. Such
+// groups skip DescribeGroups (and its FindCoordinator): two requests fewer
+// per group and cycle. A member that joins between the listing and the
+// describe step is seen one cycle later.
+bool settled_by_listing(const kafka::ListedGroup& group);
+
+// The group as DescribeConsumerGroups returns one that settled_by_listing
+// accepts: its state, no assignor, no members, described.
+lag::Group group_from_listing(const kafka::ListedGroup& group);
+
 class Collector {
  public:
   // Filters are compiled by the caller from the validated config.

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <thread>
 #include <mutex>
 #include <atomic>
@@ -124,9 +123,16 @@ std::expected<GroupListing, Error> AdminClient::list_groups(const Deadline& dead
   GroupListing out;
   size_t n = 0;
   const rd_kafka_ConsumerGroupListing_t** valid = rd_kafka_ListConsumerGroups_result_valid(res, &n);
-  std::set<std::string> ids;  // 2.0.2 may list a group once per broker
-  for (size_t i = 0; i < n; ++i) ids.insert(rd_kafka_ConsumerGroupListing_group_id(valid[i]));
-  out.group_ids.assign(ids.begin(), ids.end());
+  // 2.0.2 may list a group once per broker (the coordinator moved while
+  // the brokers answered): keep one entry, its state only if they agree.
+  std::map<std::string, std::string> states;
+  for (size_t i = 0; i < n; ++i) {
+    std::string state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(valid[i]));
+    auto [it, fresh] = states.try_emplace(rd_kafka_ConsumerGroupListing_group_id(valid[i]), state);
+    if (!fresh && it->second != state) it->second = "Unknown";
+  }
+  out.groups.reserve(states.size());
+  for (auto& [id, state] : states) out.groups.push_back({.id = id, .state = std::move(state)});
   size_t ne = 0;
   const rd_kafka_error_t** errs = rd_kafka_ListConsumerGroups_result_errors(res, &ne);
   for (size_t i = 0; i < ne; ++i) out.broker_errors.push_back(from_rd_error(errs[i], "ListConsumerGroups"));

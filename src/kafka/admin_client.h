@@ -42,8 +42,21 @@ struct ClientOptions {
   std::map<std::string, std::string> properties;
 };
 
+// One group as ListGroups reports it.
+struct ListedGroup {
+  std::string id;
+  // Kafka's state name ("Empty", "Stable", "Dead", ...) from ListGroups v4
+  // and later; "Unknown" when the broker did not say (an older ListGroups),
+  // for states librdkafka 2.0.2 has no name for (a KIP-848 group's
+  // "Assigning", "Reconciling"), and when two brokers listed the group in
+  // different states.
+  std::string state = "Unknown";
+};
+
 struct GroupListing {
-  std::vector<std::string> group_ids;  // de-duplicated, sorted
+  // De-duplicated, sorted by id. Only groups whose protocol type is
+  // "consumer" or empty: librdkafka drops the others (Connect, ...) itself.
+  std::vector<ListedGroup> groups;
   // Brokers that failed to answer. The listing may then be incomplete.
   std::vector<Error> broker_errors;
 };
