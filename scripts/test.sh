@@ -11,6 +11,10 @@
 #   4. the libFuzzer targets (clang 19), 15 s each from the committed seeds
 #   5. AddressSanitizer + UndefinedBehaviorSanitizer build (unit + integration)
 #   6. ThreadSanitizer build (the concurrency-heavy tests, label tsan)
+#   7. a 10-minute soak with group and topic churn (tests/integration/
+#      test_soak.py): RSS, descriptors and threads must level off. It runs
+#      in the background during steps 4 to 6 (builds, niced), which it
+#      barely slows: about 12 % of one core.
 # Exits non-zero if any step fails; every step still runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -63,7 +67,7 @@ build() {  # build-dir [cmake args...] [--target targets...]; prints the compile
   done
   mkdir -p "$dir"
   if cmake -S . -B "$dir" -G Ninja "${configure[@]}" >"$dir/build.log" 2>&1 &&
-     cmake --build "$dir" -j "$JOBS" ${targets[@]:+--target "${targets[@]}"} >>"$dir/build.log" 2>&1; then
+     ${NICE_BUILD:-} cmake --build "$dir" -j "$JOBS" ${targets[@]:+--target "${targets[@]}"} >>"$dir/build.log" 2>&1; then
     grep -E "warning:" "$dir/build.log" | sort -u | head -20 || true
   else
     tail -60 "$dir/build.log"
@@ -81,11 +85,28 @@ step "Kafka integration tests, Kafka $KAFKA_3" \
   env KAFKA_VERSION="$KAFKA_3" ctest --test-dir build -L '^compat$' --output-on-failure -j "$JOBS"
 step "benchmark smoke (small size)" bash -c \
   'KAFKA_VERSION='"$KAFKA_4"' python3 bench/scale_bench.py --smoke && build/bench/micro/klag-microbench --benchmark_filter=/10/10/20/ --benchmark_min_time=0.01 >/dev/null'
-step "fuzzing (libFuzzer, ${FUZZ_SECONDS:-15} s per target)" scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
-step "build (ASan+UBSan)" build build-asan -DCMAKE_BUILD_TYPE=Debug -DKLAG_SANITIZE=ON
+# The soak starts now and is collected after the sanitizer builds.
+soak_log="$KLAG_IT_ROOT/soak.log"
+(cd tests/integration && exec env KAFKA_VERSION="$KAFKA_4" KLAG_SOAK_SECONDS="${SOAK_SECONDS:-600}" \
+   KLAG_EXPORTER="$PWD/../../build/src/app/klag-exporter" KLAG_WORKLOAD="$PWD/../../build/tools/workload/klag-workload" \
+   timeout -k 30 1200 python3 -m unittest -v test_soak) >"$soak_log" 2>&1 &
+soak_pid=$!
+# Builds beside the soak yield the CPU to it (its broker and exporter).
+niced() { NICE_BUILD="nice -n 10" "$@"; }
+soak_result() {
+  local rc=0
+  wait "$soak_pid" || rc=$?
+  # The sample table and the verdict (the full log only on failure).
+  if [ "$rc" -eq 0 ]; then grep -aE '^ +[0-9.]+ +[0-9.]+ |growth|^(OK|FAILED|Ran )' "$soak_log"; else tail -80 "$soak_log"; fi
+  return "$rc"
+}
+
+step "fuzzing (libFuzzer, ${FUZZ_SECONDS:-15} s per target)" nice -n 10 scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
+step "build (ASan+UBSan)" niced build build-asan -DCMAKE_BUILD_TYPE=Debug -DKLAG_SANITIZE=ON
 # Only what the tsan-labelled tests run (docs/sanitizers.md).
-step "build (TSan)" build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKLAG_TSAN=ON \
+step "build (TSan)" niced build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKLAG_TSAN=ON \
   --target klag-exporter klag-workload unit_collect unit_metrics unit_http unit_otlp unit_ha
+step "soak (${SOAK_SECONDS:-600} s, Kafka $KAFKA_4, started before the fuzzing step)" soak_result
 step "tests under ASan+UBSan, Kafka $KAFKA_4" \
   env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build-asan -LE '^demo$' --output-on-failure -j "$JOBS"
 step "tests under TSan, Kafka $KAFKA_4" \

@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 
@@ -24,6 +27,45 @@ constexpr int kExitRuntime = 1;
 
 double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Resident set in KiB (statm), for the debug log of release_free_heap.
+long rss_kib() {
+  long pages = 0;
+  long resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+// Called after each publication, when the cycle's temporaries are free
+// again: malloc_trim hands the free pages of the heap back to the kernel (it
+// madvises whole free pages away and shrinks the top of the main arena, the
+// only one main.cc leaves us by default). Without it glibc keeps the heap at
+// its high-water mark, so RSS follows the worst cycle seen so far rather
+// than the live heap. At most once a second process-wide, however many
+// clusters publish; about 0.7 ms at the medium benchmark estate.
+void release_free_heap() {
+#ifdef __GLIBC__
+  static std::atomic<int64_t> last_ns{0};
+  const auto now = Clock::now();
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  int64_t prev = last_ns.load(std::memory_order_relaxed);
+  if (prev != 0 && now_ns - prev < 1'000'000'000) return;
+  if (!last_ns.compare_exchange_strong(prev, now_ns, std::memory_order_relaxed)) return;
+  if (!spdlog::should_log(spdlog::level::debug)) {
+    malloc_trim(0);
+    return;
+  }
+  const long before = rss_kib();
+  const auto start = Clock::now();
+  malloc_trim(0);
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  const long after = rss_kib();
+  spdlog::debug("malloc_trim: {:.3f} ms, RSS {} -> {} KiB", ms, before, after);
+#endif
 }
 
 std::string join(const std::vector<std::string>& names) {
@@ -62,7 +104,10 @@ std::unique_ptr<collect::ClusterLoop> Runtime::make_loop(const config::Cluster& 
     });
   }
   auto loop = std::make_unique<collect::ClusterLoop>(
-      c, exporter, std::move(collector), [this, epoch](const auto& s) { store_.publish(s, epoch); });
+      c, exporter, std::move(collector), [this, epoch](const auto& s) {
+        store_.publish(s, epoch);
+        release_free_heap();
+      });
   if (election_) {
     loop->set_gate([this] { return election_->is_leader(Clock::now()); },
                    [this, name = c.name, epoch] { store_.heartbeat(name, epoch); });
