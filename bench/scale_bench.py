@@ -229,13 +229,14 @@ def main():
     ap.add_argument("--partitions", type=int, help="partitions per topic")
     ap.add_argument("--groups", type=int)
     ap.add_argument("--topics-per-group", type=int)
+    ap.add_argument("--poll", type=int, help="poll_interval in seconds (default: the size's)")
     ap.add_argument("--cycles", type=int, default=5)
     ap.add_argument("--load-seconds", type=int, default=10)
     ap.add_argument("--no-jmx", action="store_true", help="skip the broker-side request counts")
     ap.add_argument("--smoke", action="store_true", help="CI: small size, 2 cycles, assert sane figures")
     args = ap.parse_args()
     size = dict(SIZES["small" if args.smoke else args.size])
-    for k in ("topics", "partitions", "groups", "topics_per_group"):
+    for k in ("topics", "partitions", "groups", "topics_per_group", "poll"):
         if getattr(args, k) is not None:
             size[k] = getattr(args, k)
     cycles = 2 if args.smoke else args.cycles
