@@ -12,6 +12,7 @@ alice gets ACLs on every topic, every group and the cluster, which leaves no
 resource without ACLs: viewer holds exactly what is granted below, which is
 how docs/security.md's minimum was measured. Cluster Describe is not needed."""
 
+import datetime
 import os
 import time
 import unittest
@@ -120,11 +121,20 @@ bootstrap_servers = "{b.listeners["sasl_plaintext"]}"
         # Fetched: the two denied in the first cycle and the two readable
         # (then served from the cache); the skipped ones are not fetched.
         self.assertEqual(value(m, "kafka_lag_exporter_timestamp_samples_total", cluster_name="viewer"), 4)
-        # The broker saw one denied Fetch (both partitions), not one a cycle.
+        # The broker saw denied Fetches (both partitions in one) in the first
+        # cycle only, not one a cycle. Usually one; librdkafka may send
+        # another after fetch.error.backoff.ms (100 ms) before the reader has
+        # dropped the partitions (seen once under ASan), so: all within a
+        # second of the first, with at least three 1 s cycles run by now.
+        wait_until(lambda: value(self.exporter.metrics(), "kafka_lag_exporter_cycles_total",
+                                 cluster_name="viewer") >= cycles + 2, 20, "two more cycles")
         with open(os.path.join(self.broker.state_dir, "broker.log")) as f:
             denied_fetches = [line for line in f if "Principal = User:viewer is Denied operation = READ" in line
                               and "Topic:LITERAL:acl-denied for request = Fetch" in line]
-        self.assertEqual(len(denied_fetches), 1, denied_fetches)
+        self.assertGreaterEqual(len(denied_fetches), 1)
+        self.assertLessEqual(len(denied_fetches), 3, denied_fetches)
+        at = [datetime.datetime.strptime(line[:12], "%H:%M:%S.%f") for line in denied_fetches]
+        self.assertLess(abs((at[-1] - at[0]).total_seconds()), 1.0, denied_fetches)
 
     def test_the_denial_is_logged_once_with_the_topic_and_no_secret(self):
         log = self.exporter.log_text()
