@@ -172,6 +172,31 @@ def http_get(url, headers=None, timeout=5):
         return 0, b"", {}
 
 
+def exporter_config(bootstrap=None, cluster="local", poll_interval="1s", exporter_extra="", cluster_extra=""):
+    """The exporter TOML the tests share: [exporter] with poll_interval,
+    http_port = @HTTP_PORT@ (Exporter fills it in) and http_host 127.0.0.1,
+    then exporter_extra (more [exporter] keys, then its sub-tables such as
+    [exporter.timestamp_sampling]). With a bootstrap, one [[clusters]] entry
+    `cluster` at it, then cluster_extra (more keys of that cluster, its
+    sub-tables, further [[clusters]]). Without one, only the [exporter] part,
+    for callers that append their own [[clusters]]."""
+    text = f"""
+[exporter]
+poll_interval = "{poll_interval}"
+http_port = @HTTP_PORT@
+http_host = "127.0.0.1"
+{exporter_extra.strip()}
+"""
+    if bootstrap is not None:
+        text += f"""
+[[clusters]]
+name = "{cluster}"
+bootstrap_servers = "{bootstrap}"
+{cluster_extra.strip()}
+"""
+    return text
+
+
 class Exporter:
     """The klag-exporter binary with a generated config file."""
 

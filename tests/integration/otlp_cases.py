@@ -7,7 +7,7 @@ import os
 import tempfile
 import time
 
-from klag_harness import Broker, Exporter, free_port, parse_metrics, select, value, wait_until
+from klag_harness import Broker, Exporter, exporter_config, free_port, parse_metrics, select, value, wait_until
 from otlp_receiver import flatten
 from tls_ca import make_test_ca
 
@@ -22,12 +22,7 @@ class OtlpExportCases:
 
     @classmethod
     def config(cls, endpoint, poll_interval="1s", timeout="1s", extra=""):
-        return f"""
-[exporter]
-poll_interval = "{poll_interval}"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
+        return exporter_config(cls.broker.bootstrap, "ox", poll_interval=poll_interval, exporter_extra=f"""
 [exporter.otel]
 enabled = true
 protocol = "{cls.PROTOCOL}"
@@ -35,11 +30,7 @@ endpoint = "{endpoint}"
 export_interval = "1s"
 timeout = "{timeout}"
 {extra}
-
-[[clusters]]
-name = "ox"
-bootstrap_servers = "{cls.broker.bootstrap}"
-"""
+""")
 
     @classmethod
     def setUpClass(cls):

@@ -17,7 +17,7 @@ import os
 import time
 import unittest
 
-from klag_harness import KafkaTestCase, Broker, Exporter, select, value, wait_until
+from klag_harness import KafkaTestCase, Broker, Exporter, exporter_config, select, value, wait_until
 
 PASSWORD = {"KLAG_VIEWER_PASSWORD": "viewer-secret"}
 # viewer's grants: Describe on both topics and the group, Read on one topic.
@@ -52,25 +52,17 @@ class AclTest(KafkaTestCase):
             return listed.count("principal=User:viewer") == len(VIEWER_ACLS)
         wait_until(in_force, 30, "viewer's ACLs in force")
 
-        cls.exporter = Exporter(f"""
-[exporter]
-poll_interval = "1s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
+        cls.exporter = Exporter(exporter_config(b.listeners["sasl_plaintext"], "viewer", exporter_extra="""
 [exporter.timestamp_sampling]
 enabled = true
 fetch_timeout = "5s"
-
-[[clusters]]
-name = "viewer"
-bootstrap_servers = "{b.listeners["sasl_plaintext"]}"
+""", cluster_extra="""
 [clusters.consumer_properties]
 "security.protocol" = "SASL_PLAINTEXT"
 "sasl.mechanism" = "PLAIN"
 "sasl.username" = "viewer"
-"sasl.password" = "${{KLAG_VIEWER_PASSWORD}}"
-""", env=PASSWORD)
+"sasl.password" = "${KLAG_VIEWER_PASSWORD}"
+"""), env=PASSWORD)
         wait_until(lambda: len(select(cls.exporter.metrics(), "kafka_consumergroup_group_lag_seconds",
                                       cluster_name="viewer", group="acl-group")) == 2, 60,
                    "time lag of the readable topic")

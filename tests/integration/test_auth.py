@@ -15,7 +15,7 @@ log, against Kafka 4 (docs/security.md)."""
 import os
 import unittest
 
-from klag_harness import KafkaTestCase, Broker, Exporter, select, value, wait_until
+from klag_harness import KafkaTestCase, Broker, Exporter, exporter_config, select, value, wait_until
 
 WRONG_PASSWORD = "wrong-secret-7f3a9c"
 KAFKA_4 = os.environ.get("KAFKA_VERSION", "4.4.0").split(".")[0] == "4"
@@ -41,12 +41,7 @@ class AuthTest(KafkaTestCase):
         b.produce("auth-topic", 30)
         b.commit("auth-group", [("auth-topic", 0, 10), ("auth-topic", 1, 25)])
         L, tls = b.listeners, b.tls
-        config = """
-[exporter]
-poll_interval = "1s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-"""
+        config = exporter_config()
         config += cluster("sasl-plain", L["sasl_plaintext"], security_protocol="SASL_PLAINTEXT",
                           sasl_mechanism="PLAIN", sasl_username="alice", sasl_password="${KLAG_PLAIN_PASSWORD}")
         config += cluster("scram-256", L["sasl_plaintext"], security_protocol="SASL_PLAINTEXT",

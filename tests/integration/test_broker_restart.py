@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from klag_harness import KAFKA_LOCAL, Broker, Exporter, value, wait_until
+from klag_harness import KAFKA_LOCAL, Broker, Exporter, exporter_config, value, wait_until
 
 
 class BrokerRestartTest(unittest.TestCase):
@@ -18,18 +18,10 @@ class BrokerRestartTest(unittest.TestCase):
         cls.broker.create_topic("rs", 2)
         cls.broker.produce("rs", 10)
         cls.broker.commit("rs-group", [("rs", 0, 3), ("rs", 1, 10)])
-        cls.exporter = Exporter(f"""
-[exporter]
-poll_interval = "1s"
+        cls.exporter = Exporter(exporter_config(cls.broker.bootstrap, "rs", exporter_extra="""
 cycle_timeout = "3s"
 max_staleness = "60s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
-[[clusters]]
-name = "rs"
-bootstrap_servers = "{cls.broker.bootstrap}"
-""")
+"""))
 
     @classmethod
     def tearDownClass(cls):

@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from klag_harness import KafkaTestCase, WORKLOAD, Broker, Exporter, select, value, wait_until
+from klag_harness import KafkaTestCase, WORKLOAD, Broker, Exporter, exporter_config, select, value, wait_until
 
 WINDOW = 6     # observations per status window, one per 1 s cycle
 MIN_LAG = 50   # a lag below this counts as caught up
@@ -56,20 +56,11 @@ class ConsumerStatusTest(KafkaTestCase):
         # stall: a member that holds the partition and never consumes.
         cls.procs.append(b.start_member("st-stall", ["st-stall"], commits=[("st-stall", 0, 0)]))
 
-        cls.exporter = Exporter(f"""
-[exporter]
-poll_interval = "1s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
+        cls.exporter = Exporter(exporter_config(b.bootstrap, "st", exporter_extra=f"""
 [exporter.consumer_status]
 window = {WINDOW}
 min_lag = {MIN_LAG}
-
-[[clusters]]
-name = "st"
-bootstrap_servers = "{b.bootstrap}"
-""")
+"""))
         # ok: keeps up with its producer; warn: a quarter of its producer's rate.
         for topic, produce in (("st-ok", 20), ("st-warn", 40)):
             cls.spawn("stream", "--topic", topic, "--rate", str(produce), expect="streaming")

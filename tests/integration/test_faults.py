@@ -7,7 +7,7 @@ import signal
 import time
 import unittest
 
-from klag_harness import KafkaTestCase, Broker, Exporter, select, value, wait_until
+from klag_harness import KafkaTestCase, Broker, Exporter, exporter_config, select, value, wait_until
 
 CYCLE_TIMEOUT_S = 2
 FREEZE_S = 8
@@ -29,18 +29,10 @@ class FaultsTest(KafkaTestCase):
         b.commit("ft-stays", [("ft-keep", 0, 4), ("ft-keep", 1, 4)])
         b.commit("ft-deleted", [("ft-keep", 0, 1), ("ft-keep", 1, 1)])
         b.commit("ft-on-doomed", [("ft-doomed", 0, 3), ("ft-keep", 0, 2)])
-        cls.exporter = Exporter(f"""
-[exporter]
-poll_interval = "1s"
+        cls.exporter = Exporter(exporter_config(b.bootstrap, "ft", exporter_extra=f"""
 cycle_timeout = "{CYCLE_TIMEOUT_S}s"
 max_staleness = "60s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
-[[clusters]]
-name = "ft"
-bootstrap_servers = "{b.bootstrap}"
-""")
+"""))
         wait_until(lambda: len(select(cls.exporter.metrics(), "kafka_consumergroup_group_sum_lag", cluster_name="ft")) == 3,
                    60, "the three groups")
 

@@ -10,7 +10,7 @@ import os
 import subprocess
 import unittest
 
-from klag_harness import KAFKA_LOCAL, Broker, Exporter, KafkaTestCase, select, value, wait_until
+from klag_harness import KAFKA_LOCAL, Broker, Exporter, exporter_config, KafkaTestCase, select, value, wait_until
 
 TOPIC = "gl"
 
@@ -71,18 +71,10 @@ class GroupListingTest(KafkaTestCase):
             if res.returncode != 0:
                 raise RuntimeError(f"KIP-848 consumer failed: {res.stderr[-3000:]}")
             cls.empty_groups.append("gl-848")
-        cls.exporter = Exporter(f"""
-[exporter]
-poll_interval = "1s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-[exporter.timestamp_sampling]
-enabled = false
-[[clusters]]
-name = "main"
-bootstrap_servers = "{b.bootstrap}"
-group_whitelist = ["gl-.*"]
-""", extra_args=("-l", "debug"))
+        cls.exporter = Exporter(exporter_config(b.bootstrap, "main",
+                                                exporter_extra="[exporter.timestamp_sampling]\nenabled = false",
+                                                cluster_extra='group_whitelist = ["gl-.*"]'),
+                                extra_args=("-l", "debug"))
         groups = cls.empty_groups + ["gl-live"]
         wait_until(lambda: all(group_info(cls.exporter.metrics(), g) for g in groups), 60, "all groups in /metrics")
         cls.reference = cgc_state(b.bootstrap)

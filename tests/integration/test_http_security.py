@@ -25,18 +25,9 @@ import urllib.parse
 import urllib.request
 import warnings
 
-from klag_harness import EXPORTER, Exporter, free_port, parse_metrics, value, wait_until
+from klag_harness import EXPORTER, Exporter, exporter_config, free_port, parse_metrics, value, wait_until
 
-CONFIG = """
-[exporter]
-poll_interval = "2s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
-[[clusters]]
-name = "nowhere"
-bootstrap_servers = "127.0.0.1:1"
-"""
+CONFIG = exporter_config("127.0.0.1:1", "nowhere", poll_interval="2s")
 
 
 def bcrypt_hash(password, cost=10):

@@ -36,7 +36,7 @@ import subprocess
 import tempfile
 import unittest
 
-from klag_harness import ROOT, Broker, Exporter, KafkaTestCase, select, value, wait_until
+from klag_harness import ROOT, Broker, Exporter, exporter_config, KafkaTestCase, select, value, wait_until
 
 KRB5_LOCAL = os.path.join(ROOT, "tools", "kafka", "krb5-local.sh")
 REALM = "KLAG.TEST"
@@ -92,12 +92,7 @@ def kerberos_cluster(name, bootstrap, keytab=None, principal=CLIENT_PRINCIPAL, *
     return "\n" + "\n".join(lines) + "\n"
 
 
-EXPORTER_HEAD = """
-[exporter]
-poll_interval = "1s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-"""
+EXPORTER_HEAD = exporter_config()
 
 
 class KerberosTest(KafkaTestCase):

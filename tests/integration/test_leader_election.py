@@ -7,18 +7,13 @@ import signal
 import time
 import unittest
 
-from klag_harness import Broker, Exporter, free_port, select, value, wait_until
+from klag_harness import Broker, Exporter, exporter_config, free_port, select, value, wait_until
 
 SESSION_S = 6  # the broker's default group.min.session.timeout.ms
 
 
 def config(bootstrap, identity):
-    return f"""
-[exporter]
-poll_interval = "1s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
+    return exporter_config(bootstrap, "main", exporter_extra=f"""
 [exporter.leadership]
 enabled = true
 provider = "kafka"
@@ -26,12 +21,7 @@ identity = "{identity}"
 group = "le-leader"
 topic = "__le_leader"
 session_timeout = "{SESSION_S}s"
-
-[[clusters]]
-name = "main"
-bootstrap_servers = "{bootstrap}"
-group_whitelist = ["le-app", "le-leader"]
-"""
+""", cluster_extra='group_whitelist = ["le-app", "le-leader"]')
 
 
 def is_leader(e):

@@ -16,7 +16,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from klag_harness import Broker, Exporter, parse_metrics, select, value, wait_until
+from klag_harness import Broker, Exporter, exporter_config, parse_metrics, select, value, wait_until
 from lease_standin import LeaseStandIn
 
 NS = "monitoring"
@@ -50,12 +50,7 @@ class LeaseElectionTest(unittest.TestCase):
     # --- helpers ---------------------------------------------------------
 
     def replica(self, identity, lease):
-        e = Exporter(f"""
-[exporter]
-poll_interval = "{POLL_SECS}s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
+        e = Exporter(exporter_config(self.broker.bootstrap, "local", poll_interval=f"{POLL_SECS}s", exporter_extra=f"""
 [exporter.leadership]
 enabled = true
 provider = "kubernetes"
@@ -67,11 +62,7 @@ grace_period_secs = {GRACE_SECS}
 api_url = "{self.standin.url}"
 token_file = "{self.token_file}"
 ca_file = "{self.standin.ca_file}"
-
-[[clusters]]
-name = "local"
-bootstrap_servers = "{self.broker.bootstrap}"
-""")
+"""))
         e.identity = identity
         self.addCleanup(self.stop_quietly, e)
         return e

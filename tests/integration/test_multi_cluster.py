@@ -4,7 +4,7 @@ the stopped one reports up=0, and the process stays healthy."""
 import time
 import unittest
 
-from klag_harness import Broker, Exporter, select, value, wait_until
+from klag_harness import Broker, Exporter, exporter_config, select, value, wait_until
 
 
 class MultiClusterTest(unittest.TestCase):
@@ -16,14 +16,10 @@ class MultiClusterTest(unittest.TestCase):
             br.create_topic("events", 2)
             br.produce("events", 20)
             br.commit("mc-group", [("events", 0, 5), ("events", 1, 20)])
-        cls.exporter = Exporter(f"""
-[exporter]
-poll_interval = "1s"
+        cls.exporter = Exporter(exporter_config(exporter_extra="""
 cycle_timeout = "3s"
 max_staleness = "4s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
+""") + f"""
 [[clusters]]
 name = "alpha"
 bootstrap_servers = "{cls.a.bootstrap}"

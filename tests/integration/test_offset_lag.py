@@ -6,22 +6,18 @@ import json
 import subprocess
 import unittest
 
-from klag_harness import Broker, Exporter, gunzip, parse_metrics, select, value, wait_until
+from klag_harness import Broker, Exporter, exporter_config, gunzip, parse_metrics, select, value, wait_until
 
 GROUPS = ("it-live", "it-empty", "it-two-topics")
 
 
 def config(bootstrap, granularity, sampling=True):
-    return f"""
-[exporter]
-poll_interval = "1s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
+    return exporter_config(exporter_extra=f"""
 granularity = "{granularity}"
 
 [exporter.timestamp_sampling]
 enabled = {"true" if sampling else "false"}
-
+""") + f"""
 [[clusters]]
 name = "main"
 bootstrap_servers = "{bootstrap}"

@@ -13,7 +13,7 @@ import unittest
 import urllib.parse
 import urllib.request
 
-from klag_harness import ROOT, WORKLOAD, Broker, Exporter, free_port, wait_until
+from klag_harness import ROOT, WORKLOAD, Broker, Exporter, exporter_config, free_port, wait_until
 
 DASHBOARD = os.path.join(ROOT, "deploy", "grafana", "klag-exporter.json")
 ALERTS = os.path.join(ROOT, "deploy", "prometheus", "alerts.yml")
@@ -61,20 +61,11 @@ class PrometheusEndToEndTest(unittest.TestCase):
                               "--topic", "e2e-live", "--commit-interval-ms", "200"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         ]
-        cls.exporter = Exporter(f"""
-[exporter]
-poll_interval = "1s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
+        cls.exporter = Exporter(exporter_config(cls.broker.bootstrap, "e2e", exporter_extra="""
 [exporter.consumer_status]
 window = 3
 min_lag = 5
-
-[[clusters]]
-name = "e2e"
-bootstrap_servers = "{cls.broker.bootstrap}"
-""")
+"""))
         cls.prom_dir = tempfile.mkdtemp(prefix="klag-it-prom-")
         cls.prom_port = free_port()
         cfg = os.path.join(cls.prom_dir, "prometheus.yml")

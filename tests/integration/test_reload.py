@@ -6,14 +6,9 @@ import os
 import signal
 import unittest
 
-from klag_harness import Broker, Exporter, select, value, wait_until
+from klag_harness import Broker, Exporter, exporter_config, select, value, wait_until
 
-HEAD = """
-[exporter]
-poll_interval = "1s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-"""
+HEAD = exporter_config()
 
 
 def cluster(name, bootstrap):

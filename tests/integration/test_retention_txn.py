@@ -8,7 +8,7 @@ import time
 import subprocess
 import unittest
 
-from klag_harness import WORKLOAD, Broker, Exporter, select, value, wait_until
+from klag_harness import WORKLOAD, Broker, Exporter, exporter_config, select, value, wait_until
 
 
 class RetentionAndTransactionsTest(unittest.TestCase):
@@ -55,17 +55,7 @@ class RetentionAndTransactionsTest(unittest.TestCase):
         time.sleep(2)  # let the cleaned segment be swapped in
         b.commit("cmp-group", [("cmp", 0, 3), ("cmp-plain", 0, 3)])
 
-        cls.exporter = Exporter(f"""
-[exporter]
-poll_interval = "1s"
-cycle_timeout = "5s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
-[[clusters]]
-name = "rt"
-bootstrap_servers = "{b.bootstrap}"
-""")
+        cls.exporter = Exporter(exporter_config(b.bootstrap, "rt", exporter_extra='cycle_timeout = "5s"'))
         wait_until(lambda: select(cls.exporter.metrics(), "kafka_consumergroup_group_stable_lag", group="txn-group"),
                    60, "txn-group in /metrics")
         cls.metrics = cls.exporter.metrics()

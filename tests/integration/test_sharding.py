@@ -7,7 +7,7 @@ import time
 import unittest
 from collections import Counter
 
-from klag_harness import Broker, Exporter, select, value, wait_until
+from klag_harness import Broker, Exporter, exporter_config, select, value, wait_until
 
 SESSION_S = 6
 GROUPS = [f"sh-g{i:02d}" for i in range(24)]
@@ -35,17 +35,7 @@ enabled = true
 identity = "{identity}"
 session_timeout = "{SESSION_S}s"
 """
-    return f"""
-[exporter]
-poll_interval = "1s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-{sharding}
-[[clusters]]
-name = "main"
-bootstrap_servers = "{bootstrap}"
-group_whitelist = ["sh-g.*"]
-"""
+    return exporter_config(bootstrap, "main", exporter_extra=sharding, cluster_extra='group_whitelist = ["sh-g.*"]')
 
 
 def cluster_series(metrics):

@@ -6,7 +6,7 @@ import signal
 import time
 import unittest
 
-from klag_harness import Broker, Exporter, value, wait_until
+from klag_harness import Broker, Exporter, exporter_config, value, wait_until
 
 
 class ShutdownTest(unittest.TestCase):
@@ -17,17 +17,7 @@ class ShutdownTest(unittest.TestCase):
         self.broker.commit("sd-group", [("sd", 0, 1)])
         with open(os.path.join(self.broker.state_dir, "broker.pid")) as f:
             self.broker_pid = int(f.read().strip())
-        self.exporter = Exporter(f"""
-[exporter]
-poll_interval = "1s"
-cycle_timeout = "60s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
-[[clusters]]
-name = "sd"
-bootstrap_servers = "{self.broker.bootstrap}"
-""")
+        self.exporter = Exporter(exporter_config(self.broker.bootstrap, "sd", exporter_extra='cycle_timeout = "60s"'))
 
     def tearDown(self):
         os.kill(self.broker_pid, signal.SIGCONT)

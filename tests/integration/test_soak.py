@@ -59,7 +59,7 @@ import time
 import unittest
 
 from klag_harness import KAFKA_LOCAL, WORKLOAD, Broker, Exporter, KafkaTestCase, http_get, parse_metrics, value, \
-    wait_until
+    exporter_config, wait_until
 
 SOAK_S = int(os.environ.get("KLAG_SOAK_SECONDS", "600"))
 WARMUP_S = int(os.environ.get("KLAG_SOAK_WARMUP_SECONDS", str(min(180, SOAK_S // 3))))
@@ -160,12 +160,7 @@ class SoakTest(KafkaTestCase):
         cls.control = cls.spawn("consume", "--group", "soak-control", "--topic", MAIN, "--rate", str(CONTROL_RATE),
                                 "--commit-interval-ms", "1000")
         b.commit("soak-fixed", [(MAIN, 0, 0), (MAIN, 1, 0)])
-        cls.exporter = Exporter(f"""
-[exporter]
-poll_interval = "{POLL_S}s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
+        cls.exporter = Exporter(exporter_config(b.bootstrap, CLUSTER, poll_interval=f"{POLL_S}s", exporter_extra="""
 [exporter.timestamp_sampling]
 enabled = true
 cache_ttl = "60s"
@@ -173,11 +168,7 @@ cache_ttl = "60s"
 [exporter.consumer_status]
 enabled = true
 window = 10
-
-[[clusters]]
-name = "{CLUSTER}"
-bootstrap_servers = "{b.bootstrap}"
-""")
+"""))
         wait_until(lambda: value(cls.exporter.metrics(), "kafka_lag_exporter_up", cluster_name=CLUSTER) == 1, 60,
                    "the first successful cycle")
 

@@ -5,7 +5,7 @@ no payload in logs or metrics."""
 import time
 import unittest
 
-from klag_harness import Broker, Exporter, select, value, wait_until
+from klag_harness import Broker, Exporter, exporter_config, select, value, wait_until
 
 MARKER = "klag-payload-marker-5d41402a"
 
@@ -31,21 +31,12 @@ class TimeLagTest(unittest.TestCase):
         b.commit("tl-lost", [("tl-ret", 0, 2)])
         b.workload("delete-records", "--topic", "tl-ret", "--partition", "0", "--before", "12")
 
-        cls.exporter = Exporter(f"""
-[exporter]
-poll_interval = "1s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
+        cls.exporter = Exporter(exporter_config(b.bootstrap, "tl", exporter_extra="""
 [exporter.timestamp_sampling]
 enabled = true
 cache_ttl = "60s"
 fetch_timeout = "3s"
-
-[[clusters]]
-name = "tl"
-bootstrap_servers = "{b.bootstrap}"
-""", extra_args=("-l", "trace"))
+"""), extra_args=("-l", "trace"))
         wait_until(lambda: select(cls.exporter.metrics(), "kafka_consumergroup_group_lag_seconds", group="tl-lost"), 60,
                    "time lag in /metrics")
         # Let a few more cycles run so the cache serves them.

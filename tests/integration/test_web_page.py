@@ -11,7 +11,7 @@ import subprocess
 import unittest
 import urllib.parse
 
-from klag_harness import KafkaTestCase, ROOT, Broker, Exporter, wait_until
+from klag_harness import KafkaTestCase, ROOT, Broker, Exporter, exporter_config, wait_until
 
 PAGE_CHECK = os.path.join(os.path.dirname(__file__), "browser", "page_check.cjs")
 ARTIFACTS = os.environ.get("KLAG_ARTIFACTS_DIR", os.path.join(ROOT, "build", "test-artifacts"))
@@ -31,19 +31,10 @@ class WebPageTest(KafkaTestCase):
         b.produce("web-retention", 20)
         b.commit("web-lost", [("web-retention", 0, 2)])
         b.workload("delete-records", "--topic", "web-retention", "--partition", "0", "--before", "10")
-        cls.exporter = Exporter(f"""
-[exporter]
-poll_interval = "1s"
-http_port = @HTTP_PORT@
-http_host = "127.0.0.1"
-
+        cls.exporter = Exporter(exporter_config(b.bootstrap, "web", exporter_extra="""
 [exporter.consumer_status]
 window = 2
-
-[[clusters]]
-name = "web"
-bootstrap_servers = "{b.bootstrap}"
-""")
+"""))
 
         def api():
             status, body, _ = cls.exporter.get("/api/v1/groups")
