@@ -99,6 +99,13 @@ SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& a
       if (!fresh) it->second = std::max(it->second, r.partition);
     }
     kafka::TimestampBatch batch = reader_->read(requests, deadline);
+    if (reader_->spent()) {
+      // The deadline cut the read short; the next run starts a new reader.
+      spdlog::debug("cluster {}: timestamp read cut short by the deadline; replacing the timestamp reader",
+                    client_.cluster_name);
+      reader_.reset();
+      reader_topics_.clear();
+    }
     stats.reads += requests.size();
     stats.bytes += batch.bytes_fetched;
     for (const auto& e : batch.errors) spdlog::debug("cluster {}: timestamp read: {}", client_.cluster_name, e.to_string());

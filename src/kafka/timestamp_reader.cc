@@ -153,8 +153,14 @@ TimestampBatch TimestampReader::read(const std::vector<TimestampRequest>& reques
   }
   // Drop the assignment (queued records of it are discarded by librdkafka),
   // then clear the pauses: a pause outlives the assignment, and the next
-  // round may assign the same partition at another offset.
+  // round may assign the same partition at another offset. After a read cut
+  // short, the handle is spent (see spent()): only the unassignment, which
+  // is cheap at this point and lets the handle be destroyed cleanly.
   rd_kafka_assign(rk, nullptr);
+  if (pending > 0) {
+    spent_ = true;
+    return batch;
+  }
   rd_kafka_resume_partitions(rk, assignment.get());
   return batch;
 }
