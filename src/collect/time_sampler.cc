@@ -20,6 +20,11 @@ constexpr std::chrono::minutes kPolicyTtl{10};
 TimeSampler::TimeSampler(kafka::ClientOptions client, config::TimestampSampling cfg)
     : client_(std::move(client)), cfg_(cfg), cache_(cfg.cache_ttl, kMaxCacheEntries) {}
 
+void TimeSampler::retire_reader() {
+  reader_.reset();
+  reader_topics_.clear();
+}
+
 void TimeSampler::retire_reader_if_topics_went(const lag::ClusterSample& sample) {
   if (!reader_ || reader_topics_.empty()) return;
   std::map<std::string_view, int32_t> present;  // topic -> highest partition with watermarks
@@ -35,8 +40,7 @@ void TimeSampler::retire_reader_if_topics_went(const lag::ClusterSample& sample)
     if (it == present.end() || it->second < highest) {
       spdlog::debug("cluster {}: topic {} is gone or shrank; starting a new timestamp reader", client_.cluster_name,
                     topic);
-      reader_.reset();
-      reader_topics_.clear();
+      retire_reader();
       return;
     }
   }
@@ -103,8 +107,7 @@ SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& a
       // The deadline cut the read short; the next run starts a new reader.
       spdlog::debug("cluster {}: timestamp read cut short by the deadline; replacing the timestamp reader",
                     client_.cluster_name);
-      reader_.reset();
-      reader_topics_.clear();
+      retire_reader();
     }
     stats.reads += requests.size();
     stats.bytes += batch.bytes_fetched;

@@ -60,6 +60,8 @@ class TimeSampler {
   // heaptrack placed it in librdkafka's metadata handling). A new handle
   // starts clean; it is made again when a cycle needs a read.
   void retire_reader_if_topics_went(const lag::ClusterSample& sample);
+  // Drops the reader and what it was assigned; the next read makes a new one.
+  void retire_reader();
 
   kafka::ClientOptions client_;
   config::TimestampSampling cfg_;
