@@ -70,6 +70,19 @@ Collector::Collector(const config::Cluster& cluster, const config::Exporter& exp
   }
 }
 
+std::expected<void, CycleError> Collector::replace_client_if_requests_pending() {
+  if (!client_->coordinator_requests_pending()) return {};
+  const auto start = kafka::Clock::now();
+  client_.reset();
+  auto c = kafka::AdminClient::create(client_options_);
+  if (!c) return std::unexpected(CycleError{"connect", c.error()});
+  client_ = std::move(*c);
+  spdlog::debug("cluster {}: group coordinator requests left unanswered; replaced the admin client in {} ms",
+                client_options_.cluster_name,
+                std::chrono::duration_cast<std::chrono::milliseconds>(kafka::Clock::now() - start).count());
+  return {};
+}
+
 std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& deadline) {
   if (!client_) {
     auto c = kafka::AdminClient::create(client_options_);
@@ -147,6 +160,7 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
     StepTimer timer(t.committed_offsets);
     offsets = client_->committed_offsets(group_ids, step(0.5));
   }
+  if (auto r = replace_client_if_requests_pending(); !r) return std::unexpected(r.error());
 
   // 4. Metadata: which topics and partitions exist, and their leaders.
   kafka::ClusterMetadata metadata;

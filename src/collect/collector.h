@@ -91,6 +91,10 @@ class Collector {
   config::NameFilter group_filter_;
   config::NameFilter topic_filter_;
   std::function<bool(const std::string&)> group_scope_;
+  // Destroys and recreates client_ when a group step left coordinator
+  // requests unanswered (see AdminClient::coordinator_requests_pending).
+  std::expected<void, CycleError> replace_client_if_requests_pending();
+
   std::unique_ptr<kafka::AdminClient> client_;
   std::unique_ptr<TimeSampler> sampler_;  // null when sampling is disabled
   std::chrono::milliseconds max_offset_age_;

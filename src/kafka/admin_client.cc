@@ -153,6 +153,7 @@ std::expected<GroupDescriptions, Error> AdminClient::describe_groups(const std::
   QueuePtr q(rd_kafka_queue_new(rk));
   rd_kafka_DescribeConsumerGroups(rk, names.data(), names.size(), opts->get(), q.get());
   EventPtr ev = wait_event(q.get(), deadline);
+  if (!ev) coordinator_requests_pending_ = true;
   if (auto ok = check_event(ev, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, "DescribeConsumerGroups"); !ok) {
     return std::unexpected(ok.error());
   }
@@ -259,6 +260,7 @@ std::vector<GroupOffsets> AdminClient::committed_offsets(const std::vector<std::
       pending.erase(it);
     }
   }
+  if (answered < sent) coordinator_requests_pending_ = true;
   for (auto& [_, g] : pending) {
     if (!g.error) g.error = Error::timed_out("ListConsumerGroupOffsets " + g.group);
     out.push_back(std::move(g));

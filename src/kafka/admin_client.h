@@ -123,6 +123,13 @@ class AdminClient {
   std::vector<GroupOffsets> committed_offsets(const std::vector<std::string>& ids,
                                               const Deadline& deadline);
 
+  // True once a describe_groups or committed_offsets call returned with
+  // requests still unanswered. librdkafka 2.0.2 aborts the process
+  // (enq_once refcount assertion) when such coordinator requests are still
+  // pending as the broker connection times out and comes back; the caller
+  // must then destroy this client before the connection can change state.
+  bool coordinator_requests_pending() const { return coordinator_requests_pending_; }
+
   // Whether each topic's cleanup.policy includes "compact" (DescribeConfigs,
   // one call for all topics). Topics that failed are left out.
   std::expected<std::map<std::string, bool>, Error> compacted_topics(const std::vector<std::string>& topics,
@@ -144,6 +151,7 @@ class AdminClient {
   struct Impl;
   explicit AdminClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+  bool coordinator_requests_pending_ = false;
 };
 
 }  // namespace klag::kafka

@@ -311,7 +311,7 @@ def value(metrics, name, **labels):
     return next(iter(found.values()))
 
 
-def wait_until(predicate, timeout, what):
+def wait_until(predicate, timeout, what, interval=0.2):
     deadline = time.time() + timeout
     last_exc = None
     while time.time() < deadline:
@@ -320,7 +320,7 @@ def wait_until(predicate, timeout, what):
                 return
         except Exception as e:  # noqa: BLE001 - retried until the deadline
             last_exc = e
-        time.sleep(0.2)
+        time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}" + (f": {last_exc}" if last_exc else ""))
 
 

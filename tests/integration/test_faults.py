@@ -1,8 +1,10 @@
 """Broker faults on a real broker: a broker frozen (SIGSTOP) for longer than
-the cycle deadline, and groups and topics deleted mid-run. (A broker killed
-and restarted is test_broker_restart.)"""
+the cycle deadline, frozen while the committed offsets of many groups are in
+flight, and groups and topics deleted mid-run. (A broker killed and
+restarted is test_broker_restart.)"""
 
 import os
+import re
 import signal
 import time
 import unittest
@@ -15,6 +17,11 @@ FREEZE_S = 8
 
 def threads_of(pid):
     return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def broker_pid(broker):
+    with open(os.path.join(broker.state_dir, "broker.pid")) as f:
+        return int(f.read().strip())
 
 
 class FaultsTest(KafkaTestCase):
@@ -45,9 +52,8 @@ max_staleness = "60s"
         wait_until(lambda: self.up() == 1, 30, "cluster up")
         threads_before = threads_of(e.proc.pid)
         failures_before = value(e.metrics(), "kafka_lag_exporter_cycle_failures_total", cluster_name="ft")
-        with open(os.path.join(self.broker.state_dir, "broker.pid")) as f:
-            broker_pid = int(f.read().strip())
-        os.kill(broker_pid, signal.SIGSTOP)
+        pid = broker_pid(self.broker)
+        os.kill(pid, signal.SIGSTOP)
         try:
             start = time.monotonic()
             slowest = 0.0
@@ -64,7 +70,7 @@ max_staleness = "60s"
             self.assertEqual(value(m, "kafka_lag_exporter_stale", cluster_name="ft"), 1)
             failures = value(m, "kafka_lag_exporter_cycle_failures_total", cluster_name="ft") - failures_before
         finally:
-            os.kill(broker_pid, signal.SIGCONT)
+            os.kill(pid, signal.SIGCONT)
         print(f"frozen {FREEZE_S}s: {failures:.0f} failed cycles, slowest /metrics {slowest * 1000:.1f} ms, "
               f"longest cycle {max(durations):.2f}s", flush=True)
         # Cycles ended on their deadline (with a little slack), not when the
@@ -110,6 +116,80 @@ max_staleness = "60s"
         self.assertFalse(select(m, "kafka_consumergroup_group_lag", topic="ft-doomed"))
         # The group's other topic stays, with its lag.
         self.assertEqual(value(m, "kafka_consumergroup_group_lag", group="ft-on-doomed", topic="ft-keep", partition=0), 8)
+
+
+# Groups whose committed offsets are in flight when the broker freezes.
+GROUPS = 500
+SOCKET_TIMEOUT_MS = 5000
+STEP_STARTS = "cluster fc: {} groups, 0 described".format(GROUPS)
+REPLACED = "group coordinator requests left unanswered; replaced the admin client"
+
+
+class FrozenCoordinatorTest(unittest.TestCase):
+    """librdkafka 2.0.2 aborts the process (rd_kafka_enq_once_del_source_return:
+    Assertion `eonce->refcnt > 0' failed; librdkafka issue 4605) when
+    coordinator requests of admin calls are still pending as the broker
+    connection times out (socket.timeout.ms) and comes back. A broker that
+    hangs while the committed offsets of many groups are in flight does
+    exactly that. The exporter destroys its admin client when a group step
+    ends with requests unanswered. Without that, this test's exporter died
+    on SIGCONT every time (500 groups, socket.timeout.ms 5 s, frozen 8 s)."""
+
+    @classmethod
+    def setUpClass(cls):
+        b = cls.broker = Broker()
+        b.workload("scale", "--prefix", "fc", "--topics", "5", "--partitions", "2", "--groups", str(GROUPS),
+                   "--topics-per-group", "1", "--records", "4", "--commit-offset", "1", timeout=300)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.purge()
+
+    def test_a_broker_frozen_mid_offset_fetch_does_not_crash_the_exporter(self):
+        e = Exporter(exporter_config(self.broker.bootstrap, "fc", exporter_extra="""
+cycle_timeout = "2s"
+max_staleness = "120s"
+""", cluster_extra=f"""
+[clusters.consumer_properties]
+"socket.timeout.ms" = "{SOCKET_TIMEOUT_MS}"
+"""), extra_args=("-l", "debug"))
+        pid = broker_pid(self.broker)
+        try:
+            wait_until(lambda: len(select(e.metrics(), "kafka_consumergroup_group_sum_lag", cluster_name="fc")) == GROUPS,
+                       60, f"the {GROUPS} groups")
+            # Freeze the broker as soon as a cycle has listed the groups: the
+            # offset requests of the next step are then in flight. A freeze
+            # that lands after the step is retried.
+            for attempt in range(3):
+                seen = e.log_text().count(STEP_STARTS)
+                wait_until(lambda: e.log_text().count(STEP_STARTS) > seen, 30, "a cycle listing the groups",
+                           interval=0.002)
+                os.kill(pid, signal.SIGSTOP)
+                try:
+                    time.sleep(SOCKET_TIMEOUT_MS / 1000 + 3)
+                finally:
+                    os.kill(pid, signal.SIGCONT)
+                time.sleep(2)  # the connection comes back: where the abort was
+                self.assertIsNone(e.proc.poll(), e.log_text()[-3000:])
+                if REPLACED in e.log_text():
+                    break
+            log = e.log_text()
+            self.assertIn(REPLACED, log, "the freeze never caught offset requests in flight")
+            # The old client's requests time out and its connection comes
+            # back after SIGCONT: the crash came then, so wait past it.
+            wait_until(lambda: value(e.metrics(), "kafka_lag_exporter_up", cluster_name="fc") == 1, 60,
+                       "cluster up after SIGCONT")
+            time.sleep(3)
+            self.assertIsNone(e.proc.poll(), e.log_text()[-3000:])
+            self.assertNotIn("Assertion", e.log_text())
+            # And the numbers are whole again: every group, lag 3 on each of
+            # its two partitions.
+            m = e.metrics()
+            lags = select(m, "kafka_consumergroup_group_sum_lag", cluster_name="fc")
+            self.assertEqual(len(lags), GROUPS)
+            self.assertEqual(set(lags.values()), {6})
+        finally:
+            e.stop()
 
 
 if __name__ == "__main__":
