@@ -53,6 +53,13 @@ std::expected<AdminOptionsPtr, Error> make_options(rd_kafka_t* rk, rd_kafka_admi
   return opts;
 }
 
+// An admin request that librdkafka timed out itself (request_timeout) may
+// still be in flight to the broker: its answer arrives with this code while
+// the FindCoordinator or group request it started lives on.
+bool timed_out_locally(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE;
+}
+
 // Checks that an event is the expected result type and carries no
 // request-level error.
 std::expected<void, Error> check_event(const EventPtr& ev, rd_kafka_event_type_t type,
@@ -153,7 +160,7 @@ std::expected<GroupDescriptions, Error> AdminClient::describe_groups(const std::
   QueuePtr q(rd_kafka_queue_new(rk));
   rd_kafka_DescribeConsumerGroups(rk, names.data(), names.size(), opts->get(), q.get());
   EventPtr ev = wait_event(q.get(), deadline);
-  if (!ev) coordinator_requests_pending_ = true;
+  if (!ev || timed_out_locally(rd_kafka_event_error(ev.get()))) coordinator_requests_pending_ = true;
   if (auto ok = check_event(ev, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, "DescribeConsumerGroups"); !ok) {
     return std::unexpected(ok.error());
   }
@@ -164,6 +171,7 @@ std::expected<GroupDescriptions, Error> AdminClient::describe_groups(const std::
     const auto* d = descs[i];
     std::string id = rd_kafka_ConsumerGroupDescription_group_id(d);
     if (const rd_kafka_error_t* e = rd_kafka_ConsumerGroupDescription_error(d)) {
+      if (timed_out_locally(rd_kafka_error_code(e))) coordinator_requests_pending_ = true;
       if (rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__INVALID_ARG) {
         out.non_consumer_groups.push_back(std::move(id));
       } else {
@@ -232,6 +240,7 @@ std::vector<GroupOffsets> AdminClient::committed_offsets(const std::vector<std::
     if (rd_kafka_event_type(ev.get()) != RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT) continue;
     const auto* id = static_cast<const std::string*>(rd_kafka_event_opaque(ev.get()));
     if (auto err = rd_kafka_event_error(ev.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (timed_out_locally(err)) coordinator_requests_pending_ = true;
       if (auto it = id ? pending.find(*id) : pending.end(); it != pending.end()) {
         it->second.error = Error::from_code(err, "ListConsumerGroupOffsets " + *id);
         out.push_back(std::move(it->second));
@@ -247,6 +256,7 @@ std::vector<GroupOffsets> AdminClient::committed_offsets(const std::vector<std::
       if (it == pending.end()) continue;
       GroupOffsets& g = it->second;
       if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[i])) {
+        if (timed_out_locally(rd_kafka_error_code(e))) coordinator_requests_pending_ = true;
         g.error = from_rd_error(e, "ListConsumerGroupOffsets " + g.group);
       } else if (const auto* parts = rd_kafka_group_result_partitions(groups[i])) {
         for (int p = 0; p < parts->cnt; ++p) {

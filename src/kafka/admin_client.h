@@ -124,10 +124,13 @@ class AdminClient {
                                               const Deadline& deadline);
 
   // True once a describe_groups or committed_offsets call returned with
-  // requests still unanswered. librdkafka 2.0.2 aborts the process
-  // (enq_once refcount assertion) when such coordinator requests are still
-  // pending as the broker connection times out and comes back; the caller
-  // must then destroy this client before the connection can change state.
+  // requests still unanswered, or answered only by librdkafka's own
+  // request timeout (the coordinator request it started may still be in
+  // flight). The admin timeout and our deadline are the same instant, so
+  // either can come first. librdkafka 2.0.2 aborts the process (enq_once
+  // refcount assertion) when such coordinator requests are still pending as
+  // the broker connection times out and comes back; the caller must then
+  // destroy this client before the connection can change state.
   bool coordinator_requests_pending() const { return coordinator_requests_pending_; }
 
   // Whether each topic's cleanup.policy includes "compact" (DescribeConfigs,
