@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <system_error>
 #include <vector>
 
 #include "lag/compute.h"
@@ -21,8 +22,33 @@ TimeSampler::TimeSampler(kafka::ClientOptions client, config::TimestampSampling 
     : client_(std::move(client)), cfg_(cfg), cache_(cfg.cache_ttl, kMaxCacheEntries) {}
 
 void TimeSampler::retire_reader() {
-  reader_.reset();
   reader_topics_.clear();
+  if (!reader_) return;
+  try {
+    retiring_ = std::async(std::launch::async, [r = std::move(reader_)]() mutable { r.reset(); });
+  } catch (const std::system_error&) {
+    reader_.reset();  // no thread to be had: destroy it here
+  }
+}
+
+void TimeSampler::back_off_if_fruitless(bool answered_any) {
+  if (answered_any) {
+    fruitless_reads_ = 0;
+    return;
+  }
+  ++fruitless_reads_;
+  cycles_to_skip_ = std::min((1 << std::min(fruitless_reads_ - 1, 8)) - 1, kMaxBackoffCycles);
+  if (fruitless_reads_ == kFruitlessWarnAfter) {
+    spdlog::warn("cluster {}: {} timestamp reads in a row ran out of fetch_timeout ({} ms) before any answer; time lag "
+                 "is missing meanwhile and reads now back off (at most {} cycles). If the brokers are healthy, raise "
+                 "exporter.timestamp_sampling.fetch_timeout",
+                 client_.cluster_name, fruitless_reads_,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.fetch_timeout).count(), kMaxBackoffCycles);
+  }
+}
+
+bool TimeSampler::retiring() const {
+  return retiring_.valid() && retiring_.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
 }
 
 void TimeSampler::retire_reader_if_topics_went(const lag::ClusterSample& sample) {
@@ -83,7 +109,17 @@ SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& a
 
   const kafka::Deadline deadline{.at = std::min(cycle_deadline.at, start + cfg_.fetch_timeout),
                                  .cancel = cycle_deadline.cancel};
-  if (!misses.empty() && !reader_) {
+  if (!misses.empty() && !reader_ && cycles_to_skip_ > 0) {
+    --cycles_to_skip_;
+    spdlog::debug("cluster {}: backing off after {} fruitless timestamp reads; no reads this cycle",
+                  client_.cluster_name, fruitless_reads_);
+  } else if (!misses.empty() && !reader_ && retiring()) {
+    // The previous reader is still being torn down: read nothing this cycle
+    // rather than hold two handles (cached timestamps are still served, and
+    // the misses count as timeouts below).
+    spdlog::debug("cluster {}: the previous timestamp reader is still shutting down; no reads this cycle",
+                  client_.cluster_name);
+  } else if (!misses.empty() && !reader_) {
     auto r = kafka::TimestampReader::create(client_);
     if (!r) {
       spdlog::warn("cluster {}: cannot create the timestamp reader: {}", client_.cluster_name, r.error().to_string());
@@ -103,11 +139,16 @@ SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& a
       if (!fresh) it->second = std::max(it->second, r.partition);
     }
     kafka::TimestampBatch batch = reader_->read(requests, deadline);
+    const bool answered_any = std::ranges::any_of(
+        batch.answers, [](const auto& a) { return a.outcome != kafka::TimestampOutcome::timed_out; });
     if (reader_->spent()) {
-      // The deadline cut the read short; the next run starts a new reader.
+      // The deadline cut the read short; a later run starts a new reader.
       spdlog::debug("cluster {}: timestamp read cut short by the deadline; replacing the timestamp reader",
                     client_.cluster_name);
       retire_reader();
+      back_off_if_fruitless(answered_any);
+    } else {
+      fruitless_reads_ = 0;
     }
     stats.reads += requests.size();
     stats.bytes += batch.bytes_fetched;

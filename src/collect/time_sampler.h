@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,7 +26,7 @@ namespace klag::collect {
 struct SamplingStats {
   uint64_t reads = 0;       // offsets asked of Kafka (one per distinct offset not cached)
   uint64_t cache_hits = 0;  // timestamps served from the cache
-  uint64_t timeouts = 0;    // offsets not answered before the deadline
+  uint64_t timeouts = 0;    // offsets not answered before the deadline, or not tried
   uint64_t denied = 0;      // offsets of topics the principal may not read (not fetched, or refused)
   uint64_t bytes = 0;       // key+value bytes the reads delivered
   std::chrono::microseconds duration{0};
@@ -60,12 +61,30 @@ class TimeSampler {
   // heaptrack placed it in librdkafka's metadata handling). A new handle
   // starts clean; it is made again when a cycle needs a read.
   void retire_reader_if_topics_went(const lag::ClusterSample& sample);
-  // Drops the reader and what it was assigned; the next read makes a new one.
+  // Drops the reader and what it was assigned; the next read makes a new
+  // one. The handle is destroyed on a thread of its own: after a read cut
+  // short at thousands of partitions librdkafka takes from 0.2 s to several
+  // seconds to tear it down, which would hold up the cycle.
   void retire_reader();
+  // True while a retired reader is still being destroyed.
+  bool retiring() const;
+  // After a read cut short: a fresh reader that answered nothing before the
+  // deadline (librdkafka 2.0.2 starts fetching a topic new to a handle only
+  // after its next topic scan, about a second in, so a fetch_timeout below
+  // that never answers at scale) makes the next reader wait 1, 3, then 7
+  // cycles instead of churning a handle every cycle; any answer resets it.
+  void back_off_if_fruitless(bool answered_any);
+  static constexpr int kMaxBackoffCycles = 7;
+  static constexpr int kFruitlessWarnAfter = 3;
 
   kafka::ClientOptions client_;
   config::TimestampSampling cfg_;
   std::unique_ptr<kafka::TimestampReader> reader_;
+  // The destruction of the last retired reader (see retire_reader); no new
+  // reader is made until it is done, so at most one handle exists at a time.
+  std::future<void> retiring_;
+  int fruitless_reads_ = 0;  // reads in a row cut short without any answer
+  int cycles_to_skip_ = 0;   // runs left with no new reader (back-off)
   // Topics the current reader was assigned, with the highest partition.
   std::map<std::string, int32_t, std::less<>> reader_topics_;
   TimestampCache cache_;
