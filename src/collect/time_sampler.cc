@@ -31,19 +31,19 @@ void TimeSampler::retire_reader() {
   }
 }
 
-void TimeSampler::back_off_if_fruitless(bool answered_any) {
+void TimeSampler::note_read(bool answered_any, bool retired) {
   if (answered_any) {
     fruitless_reads_ = 0;
     return;
   }
   ++fruitless_reads_;
-  cycles_to_skip_ = std::min((1 << std::min(fruitless_reads_ - 1, 8)) - 1, kMaxBackoffCycles);
+  if (retired) cycles_to_skip_ = std::min((1 << std::min(fruitless_reads_ - 1, 8)) - 1, kMaxBackoffCycles);
   if (fruitless_reads_ == kFruitlessWarnAfter) {
-    spdlog::warn("cluster {}: {} timestamp reads in a row ran out of fetch_timeout ({} ms) before any answer; time lag "
-                 "is missing meanwhile and reads now back off (at most {} cycles). If the brokers are healthy, raise "
-                 "exporter.timestamp_sampling.fetch_timeout",
+    spdlog::warn("cluster {}: {} timestamp reads in a row got no answer within fetch_timeout ({} ms); time lag is "
+                 "missing meanwhile. If the brokers are healthy, raise exporter.timestamp_sampling.fetch_timeout (a "
+                 "new reader needs about a second before its first answer at thousands of partitions)",
                  client_.cluster_name, fruitless_reads_,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.fetch_timeout).count(), kMaxBackoffCycles);
+                 std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.fetch_timeout).count());
   }
 }
 
@@ -127,6 +127,9 @@ SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& a
       reader_ = std::move(*r);
     }
   }
+  // A reader that had no time left to start a round at all (the budget
+  // went on the work above): no answer either, though nothing to replace.
+  if (reader_ && !misses.empty() && deadline.expired()) note_read(false, false);
   for (size_t round = 0; reader_ && !misses.empty() && !deadline.expired(); ++round) {
     std::vector<kafka::TimestampRequest> requests;
     for (auto it = misses.begin(); it != misses.end();) {
@@ -146,9 +149,9 @@ SamplingStats TimeSampler::run(lag::ClusterSample& sample, kafka::AdminClient& a
       spdlog::debug("cluster {}: timestamp read cut short by the deadline; replacing the timestamp reader",
                     client_.cluster_name);
       retire_reader();
-      back_off_if_fruitless(answered_any);
+      note_read(answered_any, true);
     } else {
-      fruitless_reads_ = 0;
+      note_read(true, false);
     }
     stats.reads += requests.size();
     stats.bytes += batch.bytes_fetched;

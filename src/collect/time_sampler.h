@@ -68,12 +68,14 @@ class TimeSampler {
   void retire_reader();
   // True while a retired reader is still being destroyed.
   bool retiring() const;
-  // After a read cut short: a fresh reader that answered nothing before the
-  // deadline (librdkafka 2.0.2 starts fetching a topic new to a handle only
+  // After each read: a read cut short by the deadline with no answer at
+  // all (librdkafka 2.0.2 starts fetching a topic new to a handle only
   // after its next topic scan, about a second in, so a fetch_timeout below
   // that never answers at scale) makes the next reader wait 1, 3, then 7
-  // cycles instead of churning a handle every cycle; any answer resets it.
-  void back_off_if_fruitless(bool answered_any);
+  // cycles (`retired`) instead of churning a handle every cycle; any answer
+  // resets it. A reader with no time left to start reading counts as no
+  // answer too. The third such read in a row logs a warning.
+  void note_read(bool answered_any, bool retired);
   static constexpr int kMaxBackoffCycles = 7;
   static constexpr int kFruitlessWarnAfter = 3;
 
