@@ -46,6 +46,18 @@ size_t carry_forward_offsets(std::map<std::string, KnownOffsets>& last, std::vec
   return errors;
 }
 
+std::vector<std::string> settle_unlisted(const std::set<std::string>& unlisted,
+                                         std::vector<kafka::GroupOffsets>& fetched) {
+  std::vector<std::string> gone;
+  std::erase_if(fetched, [&](const kafka::GroupOffsets& g) {
+    if (!unlisted.contains(g.group)) return false;
+    const bool is_gone = g.error ? kafka::group_not_found(*g.error) : g.offsets.empty();
+    if (is_gone) gone.push_back(g.group);
+    return is_gone;
+  });
+  return gone;
+}
+
 bool settled_by_listing(const kafka::ListedGroup& group) {
   return group.state == "Empty" || group.state == "Dead";
 }
@@ -70,20 +82,30 @@ Collector::Collector(const config::Cluster& cluster, const config::Exporter& exp
   }
 }
 
-std::expected<void, CycleError> Collector::replace_client_if_requests_pending() {
-  if (!client_->coordinator_requests_pending()) return {};
+std::expected<void, CycleError> Collector::replace_client_if_requests_left_behind() {
+  if (!client_ || !client_->requests_left_behind()) return {};
   const auto start = kafka::Clock::now();
   client_.reset();
   auto c = kafka::AdminClient::create(client_options_);
   if (!c) return std::unexpected(CycleError{"connect", c.error()});
   client_ = std::move(*c);
-  spdlog::debug("cluster {}: group coordinator requests left unanswered; replaced the admin client in {} ms",
+  spdlog::debug("cluster {}: admin requests left unanswered; replaced the admin client in {} ms",
                 client_options_.cluster_name,
                 std::chrono::duration_cast<std::chrono::milliseconds>(kafka::Clock::now() - start).count());
   return {};
 }
 
 std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& deadline) {
+  auto result = run_steps(deadline);
+  // Whatever step the cycle ended in (a failed listing while the broker is
+  // away included), no request is left pending on the client.
+  if (auto r = replace_client_if_requests_left_behind(); !r) {
+    spdlog::debug("cluster {}: {}", client_options_.cluster_name, r.error().to_string());
+  }
+  return result;
+}
+
+std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadline& deadline) {
   if (!client_) {
     auto c = kafka::AdminClient::create(client_options_);
     if (!c) return std::unexpected(CycleError{"connect", c.error()});
@@ -106,6 +128,7 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
 
   // 1. Groups, filtered.
   std::vector<kafka::ListedGroup> listed;
+  std::set<std::string> unlisted;  // listed last cycle, not this one
   {
     StepTimer timer(t.list_groups);
     auto listing = client_->list_groups(step(0.25));
@@ -114,6 +137,9 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
     for (auto& g : listing->groups) {
       if (group_filter_.matches(g.id) && (!group_scope_ || group_scope_(g.id))) listed.push_back(std::move(g));
     }
+    unlisted = last_groups_;
+    for (const auto& g : listed) unlisted.erase(g.id);
+    std::erase_if(unlisted, [&](const std::string& id) { return group_scope_ && !group_scope_(id); });
   }
 
   // 2. Describe the groups that may have members (state, members,
@@ -154,13 +180,19 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
     std::erase_if(group_ids, [&](const std::string& id) { return dropped.contains(id); });
   }
 
-  // 3. Committed offsets, all groups in flight at once.
+  // 3. Committed offsets, all groups in flight at once, and those of the
+  // groups the listing left out: that answer says whether they are gone.
   std::vector<kafka::GroupOffsets> offsets;
+  size_t gone = 0;
   {
     StepTimer timer(t.committed_offsets);
-    offsets = client_->committed_offsets(group_ids, step(0.5));
+    std::vector<std::string> ids = group_ids;
+    ids.insert(ids.end(), unlisted.begin(), unlisted.end());
+    offsets = client_->committed_offsets(ids, step(0.5));
+    gone = settle_unlisted(unlisted, offsets).size();
   }
-  if (auto r = replace_client_if_requests_pending(); !r) return std::unexpected(r.error());
+  // Before the later steps give the connection time to change state.
+  if (auto r = replace_client_if_requests_left_behind(); !r) return std::unexpected(r.error());
 
   // 4. Metadata: which topics and partitions exist, and their leaders.
   kafka::ClusterMetadata metadata;
@@ -183,6 +215,22 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
   }
   const auto fetched_at = kafka::Clock::now();
   result.partial_errors += carry_forward_offsets(last_offsets_, std::move(offsets), fetched_at, max_offset_age_);
+  // Unlisted groups that still have offsets (fresh, or carried forward
+  // after an error) stay, in state Unknown and undescribed; the rest are
+  // gone from this cycle on.
+  size_t kept = 0;
+  for (const auto& id : unlisted) {
+    if (!last_offsets_.contains(id)) continue;
+    result.sample.groups.push_back(lag::Group{.id = id});
+    group_ids.push_back(id);
+    ++kept;
+  }
+  if (!unlisted.empty()) {
+    spdlog::log(kept > 0 ? spdlog::level::info : spdlog::level::debug,
+                "cluster {}: {} groups of the last cycle were not listed: {} still have committed offsets and stay "
+                "(state Unknown), {} are gone, {} left out (offsets unknown now and older than max_staleness)",
+                client_options_.cluster_name, unlisted.size(), kept, gone, unlisted.size() - kept - gone);
+  }
   for (const auto& [group, known] : last_offsets_) {
     for (const auto& c : known.offsets) {
       // Offsets of deleted topics (or filtered ones) are dropped here.
@@ -222,6 +270,7 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
 
   // 6. Timestamps for time lag.
   if (sampler_) result.sampling = sampler_->run(result.sample, *client_, deadline);
+  last_groups_ = std::set<std::string>(group_ids.begin(), group_ids.end());
   return result;
 }
 

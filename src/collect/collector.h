@@ -11,7 +11,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "config/filter.h"
@@ -58,6 +60,18 @@ struct KnownOffsets {
 size_t carry_forward_offsets(std::map<std::string, KnownOffsets>& last, std::vector<kafka::GroupOffsets> fetched,
                              kafka::Clock::time_point now, std::chrono::milliseconds max_age);
 
+// Groups the previous cycle listed that this cycle's listing left out.
+// Kafka 4's ListGroups silently skips group coordinators that are not
+// loaded yet: right after a broker restart it answered 0 of 2,000 groups,
+// with no error. So a group missing from the listing is not taken as gone;
+// its committed offsets are fetched like a listed group's, and the answer
+// decides. settle_unlisted removes from `fetched` the unlisted groups that
+// the coordinator says are gone (answered with no offsets, or
+// GROUP_ID_NOT_FOUND), and returns their ids; the others stay in `fetched`
+// (with their offsets, or with an error to carry the last ones forward).
+std::vector<std::string> settle_unlisted(const std::set<std::string>& unlisted,
+                                         std::vector<kafka::GroupOffsets>& fetched);
+
 // Whether ListGroups' state says all that DescribeGroups would: a group
 // that is Empty (or Dead) has no members, hence no assignments and no
 // chosen assignor, and the broker describes it with exactly that. Such
@@ -91,15 +105,21 @@ class Collector {
   config::NameFilter group_filter_;
   config::NameFilter topic_filter_;
   std::function<bool(const std::string&)> group_scope_;
-  // Destroys and recreates client_ when a group step left coordinator
-  // requests unanswered (see AdminClient::coordinator_requests_pending).
-  std::expected<void, CycleError> replace_client_if_requests_pending();
+  std::expected<CycleResult, CycleError> run_steps(const kafka::Deadline& deadline);
+  // Destroys and recreates client_ when an admin call left requests
+  // unanswered (see AdminClient::requests_left_behind): right after the
+  // group steps, and at the end of every cycle, failed ones included. On
+  // failure client_ is null and the next cycle creates it.
+  std::expected<void, CycleError> replace_client_if_requests_left_behind();
 
   std::unique_ptr<kafka::AdminClient> client_;
   std::unique_ptr<TimeSampler> sampler_;  // null when sampling is disabled
   std::chrono::milliseconds max_offset_age_;
   // Committed offsets per group from the latest cycle that fetched them.
   std::map<std::string, KnownOffsets> last_offsets_;
+  // The groups of the last successful cycle: those listed, and those kept
+  // although the listing left them out (see settle_unlisted).
+  std::set<std::string> last_groups_;
 };
 
 }  // namespace klag::collect

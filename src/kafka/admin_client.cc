@@ -54,8 +54,8 @@ std::expected<AdminOptionsPtr, Error> make_options(rd_kafka_t* rk, rd_kafka_admi
 }
 
 // An admin request that librdkafka timed out itself (request_timeout) may
-// still be in flight to the broker: its answer arrives with this code while
-// the FindCoordinator or group request it started lives on.
+// still be in flight, or waiting for a broker to come up: its answer
+// arrives with this code while the request it started lives on.
 bool timed_out_locally(rd_kafka_resp_err_t err) {
   return err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE;
 }
@@ -123,6 +123,7 @@ std::expected<GroupListing, Error> AdminClient::list_groups(const Deadline& dead
   QueuePtr q(rd_kafka_queue_new(rk));
   rd_kafka_ListConsumerGroups(rk, opts->get(), q.get());
   EventPtr ev = wait_event(q.get(), deadline);
+  if (!ev || timed_out_locally(rd_kafka_event_error(ev.get()))) requests_left_behind_ = true;
   if (auto ok = check_event(ev, RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT, "ListConsumerGroups"); !ok) {
     return std::unexpected(ok.error());
   }
@@ -142,7 +143,10 @@ std::expected<GroupListing, Error> AdminClient::list_groups(const Deadline& dead
   for (auto& [id, state] : states) out.groups.push_back({.id = id, .state = std::move(state)});
   size_t ne = 0;
   const rd_kafka_error_t** errs = rd_kafka_ListConsumerGroups_result_errors(res, &ne);
-  for (size_t i = 0; i < ne; ++i) out.broker_errors.push_back(from_rd_error(errs[i], "ListConsumerGroups"));
+  for (size_t i = 0; i < ne; ++i) {
+    if (timed_out_locally(rd_kafka_error_code(errs[i]))) requests_left_behind_ = true;
+    out.broker_errors.push_back(from_rd_error(errs[i], "ListConsumerGroups"));
+  }
   if (n == 0 && ne > 0) return std::unexpected(out.broker_errors.front());
   return out;
 }
@@ -160,7 +164,7 @@ std::expected<GroupDescriptions, Error> AdminClient::describe_groups(const std::
   QueuePtr q(rd_kafka_queue_new(rk));
   rd_kafka_DescribeConsumerGroups(rk, names.data(), names.size(), opts->get(), q.get());
   EventPtr ev = wait_event(q.get(), deadline);
-  if (!ev || timed_out_locally(rd_kafka_event_error(ev.get()))) coordinator_requests_pending_ = true;
+  if (!ev || timed_out_locally(rd_kafka_event_error(ev.get()))) requests_left_behind_ = true;
   if (auto ok = check_event(ev, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, "DescribeConsumerGroups"); !ok) {
     return std::unexpected(ok.error());
   }
@@ -171,7 +175,7 @@ std::expected<GroupDescriptions, Error> AdminClient::describe_groups(const std::
     const auto* d = descs[i];
     std::string id = rd_kafka_ConsumerGroupDescription_group_id(d);
     if (const rd_kafka_error_t* e = rd_kafka_ConsumerGroupDescription_error(d)) {
-      if (timed_out_locally(rd_kafka_error_code(e))) coordinator_requests_pending_ = true;
+      if (timed_out_locally(rd_kafka_error_code(e))) requests_left_behind_ = true;
       if (rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__INVALID_ARG) {
         out.non_consumer_groups.push_back(std::move(id));
       } else {
@@ -240,7 +244,7 @@ std::vector<GroupOffsets> AdminClient::committed_offsets(const std::vector<std::
     if (rd_kafka_event_type(ev.get()) != RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT) continue;
     const auto* id = static_cast<const std::string*>(rd_kafka_event_opaque(ev.get()));
     if (auto err = rd_kafka_event_error(ev.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (timed_out_locally(err)) coordinator_requests_pending_ = true;
+      if (timed_out_locally(err)) requests_left_behind_ = true;
       if (auto it = id ? pending.find(*id) : pending.end(); it != pending.end()) {
         it->second.error = Error::from_code(err, "ListConsumerGroupOffsets " + *id);
         out.push_back(std::move(it->second));
@@ -256,7 +260,7 @@ std::vector<GroupOffsets> AdminClient::committed_offsets(const std::vector<std::
       if (it == pending.end()) continue;
       GroupOffsets& g = it->second;
       if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[i])) {
-        if (timed_out_locally(rd_kafka_error_code(e))) coordinator_requests_pending_ = true;
+        if (timed_out_locally(rd_kafka_error_code(e))) requests_left_behind_ = true;
         g.error = from_rd_error(e, "ListConsumerGroupOffsets " + g.group);
       } else if (const auto* parts = rd_kafka_group_result_partitions(groups[i])) {
         for (int p = 0; p < parts->cnt; ++p) {
@@ -270,7 +274,7 @@ std::vector<GroupOffsets> AdminClient::committed_offsets(const std::vector<std::
       pending.erase(it);
     }
   }
-  if (answered < sent) coordinator_requests_pending_ = true;
+  if (answered < sent) requests_left_behind_ = true;
   for (auto& [_, g] : pending) {
     if (!g.error) g.error = Error::timed_out("ListConsumerGroupOffsets " + g.group);
     out.push_back(std::move(g));
@@ -291,6 +295,7 @@ std::expected<std::map<std::string, bool>, Error> AdminClient::compacted_topics(
   rd_kafka_DescribeConfigs(rk, resources.data(), resources.size(), opts->get(), q.get());
   rd_kafka_ConfigResource_destroy_array(resources.data(), resources.size());
   EventPtr ev = wait_event(q.get(), deadline);
+  if (!ev || timed_out_locally(rd_kafka_event_error(ev.get()))) requests_left_behind_ = true;
   if (auto ok = check_event(ev, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, "DescribeConfigs"); !ok) {
     return std::unexpected(ok.error());
   }

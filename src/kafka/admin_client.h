@@ -123,15 +123,16 @@ class AdminClient {
   std::vector<GroupOffsets> committed_offsets(const std::vector<std::string>& ids,
                                               const Deadline& deadline);
 
-  // True once a describe_groups or committed_offsets call returned with
-  // requests still unanswered, or answered only by librdkafka's own
-  // request timeout (the coordinator request it started may still be in
-  // flight). The admin timeout and our deadline are the same instant, so
-  // either can come first. librdkafka 2.0.2 aborts the process (enq_once
-  // refcount assertion) when such coordinator requests are still pending as
-  // the broker connection times out and comes back; the caller must then
-  // destroy this client before the connection can change state.
-  bool coordinator_requests_pending() const { return coordinator_requests_pending_; }
+  // True once an admin call (list, describe, committed offsets, configs)
+  // returned with requests unanswered at the deadline, or answered only by
+  // librdkafka's own request timeout (the request it started may still be
+  // in flight, or waiting for a broker; the admin timeout and our deadline
+  // are the same instant, so either can come first). librdkafka 2.0.2
+  // aborts the process (enq_once refcount assertion, librdkafka issue 4605)
+  // or crashes (SIGSEGV in its main thread) when such requests are still
+  // pending as a broker connection times out or a broker comes back; the
+  // caller must then destroy this client before that can happen.
+  bool requests_left_behind() const { return requests_left_behind_; }
 
   // Whether each topic's cleanup.policy includes "compact" (DescribeConfigs,
   // one call for all topics). Topics that failed are left out.
@@ -154,7 +155,7 @@ class AdminClient {
   struct Impl;
   explicit AdminClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
-  bool coordinator_requests_pending_ = false;
+  bool requests_left_behind_ = false;
 };
 
 }  // namespace klag::kafka

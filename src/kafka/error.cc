@@ -13,6 +13,8 @@ const char* to_string(ErrorClass c) {
   return "unknown";
 }
 
+bool group_not_found(const Error& e) { return e.code == RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND; }
+
 ErrorClass classify(int code) {
   switch (static_cast<rd_kafka_resp_err_t>(code)) {
     // Routing went stale: the client must learn the new leader/coordinator.

@@ -17,6 +17,10 @@ const char* to_string(ErrorClass c);
 // Maps an rd_kafka_resp_err_t value to what the caller should do.
 ErrorClass classify(int rd_kafka_resp_err);
 
+struct Error;
+// Whether the coordinator said the group does not exist (GROUP_ID_NOT_FOUND).
+bool group_not_found(const Error& e);
+
 struct Error {
   int code = 0;         // rd_kafka_resp_err_t
   std::string message;  // librdkafka's text plus our context

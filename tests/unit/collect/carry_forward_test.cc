@@ -64,5 +64,45 @@ TEST(CarryForwardOffsets, GroupsNoLongerListedAreForgotten) {
   EXPECT_FALSE(last.contains("deleted"));
 }
 
+kafka::GroupOffsets answered_empty(const std::string& group) { return {.group = group}; }
+
+kafka::GroupOffsets not_found(const std::string& group) {
+  return {.group = group, .error = kafka::Error::from_code(69, "ListConsumerGroupOffsets " + group)};
+}
+
+std::vector<std::string> groups_of(const std::vector<kafka::GroupOffsets>& fetched) {
+  std::vector<std::string> out;
+  for (const auto& g : fetched) out.push_back(g.group);
+  return out;
+}
+
+TEST(SettleUnlistedGroups, ListedGroupsAreLeftAlone) {
+  // A listed group with no offsets (members, nothing committed yet) stays.
+  std::vector<kafka::GroupOffsets> fetched{answered_empty("listed"), ok("b", 3), failed("c")};
+  EXPECT_TRUE(settle_unlisted({}, fetched).empty());
+  EXPECT_EQ(groups_of(fetched), (std::vector<std::string>{"listed", "b", "c"}));
+}
+
+TEST(SettleUnlistedGroups, AnswerDecides) {
+  std::vector<kafka::GroupOffsets> fetched{ok("listed", 1),      ok("still-there", 4), answered_empty("deleted"),
+                                           not_found("missing"), failed("loading"),    answered_empty("listed-empty")};
+  auto gone = settle_unlisted({"still-there", "deleted", "missing", "loading"}, fetched);
+  EXPECT_EQ(gone, (std::vector<std::string>{"deleted", "missing"}));
+  // The coordinator still has offsets, or could not say: they stay.
+  EXPECT_EQ(groups_of(fetched), (std::vector<std::string>{"listed", "still-there", "loading", "listed-empty"}));
+}
+
+TEST(SettleUnlistedGroups, AnErrorCarriesTheLastOffsetsForward) {
+  // After a restart the listing left "g" out and its coordinator was still
+  // loading: its offsets come from the last cycle, not from nowhere.
+  Offsets last;
+  merge(last, {ok("g", 5)});
+  std::vector<kafka::GroupOffsets> fetched{failed("g")};
+  EXPECT_TRUE(settle_unlisted({"g"}, fetched).empty());
+  EXPECT_EQ(merge(last, std::move(fetched), t0 + seconds(1)), 1u);
+  ASSERT_TRUE(last.contains("g"));
+  EXPECT_EQ(last["g"].offsets[0].offset, 5);
+}
+
 }  // namespace
 }  // namespace klag::collect
