@@ -77,7 +77,7 @@ void RenderGzip(benchmark::State& state) {
   size_t bytes = 0;
   for (auto _ : state) {
     auto gz = metrics::render_prometheus_gzip(clusters, {}, 1);
-    bytes = gz.size();
+    bytes = gz.gzip.size();
     benchmark::DoNotOptimize(gz);
   }
   state.counters["gzip_bytes"] = static_cast<double>(bytes);

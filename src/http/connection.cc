@@ -22,6 +22,8 @@ namespace {
 constexpr size_t kReadChunk = 16 * 1024;
 // Bounds the time one flooding client can hold the loop inside drain().
 constexpr int kMaxDrainReadsPerEvent = 64;
+// Body-stream pieces made per flush (32 KB each for the plain exposition).
+constexpr int kMaxPiecesPerFlush = 16;
 
 bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
@@ -371,7 +373,7 @@ void Connection::respond_error(int status, Clock::time_point now) {
 
 void Connection::respond(Response response, bool head_only, bool close, bool announce_keep_alive,
                          Clock::time_point now) {
-  size_t length = response.body ? response.body->size() : 0;
+  size_t length = response.stream ? response.stream->size() : response.body ? response.body->size() : 0;
   if (status_forbids_body(response.status)) length = 0;
   if (context_.extra_headers != nullptr) {
     for (const auto& header : *context_.extra_headers) response.headers.push_back(header);
@@ -382,6 +384,7 @@ void Connection::respond(Response response, bool head_only, bool close, bool ann
   out.head = render_head(response, options);
   if (!head_only && length > 0) {
     out.body = std::move(response.body);
+    out.stream = std::move(response.stream);
     out.body_length = length;
   }
   out_ = std::move(out);
@@ -391,7 +394,29 @@ void Connection::respond(Response response, bool head_only, bool close, bool ann
   flush(now);
 }
 
+bool Connection::next_piece() {
+  const size_t body_offset = out_->sent - out_->head.size();
+  std::string_view piece;
+  try {
+    piece = out_->stream->next();
+  } catch (const std::exception& e) {
+    spdlog::warn("http: connection {}: response body failed after {} bytes: {}", id_, body_offset, e.what());
+    return false;
+  }
+  if (piece.empty()) {
+    spdlog::warn("http: connection {}: response body ended after {} of {} bytes", id_, body_offset,
+                 out_->body_length);
+    return false;
+  }
+  out_->piece = piece.substr(0, out_->body_length - body_offset);
+  return true;
+}
+
 void Connection::flush(Clock::time_point now) {
+  // A streamed body is made as it goes out: a bounded number of pieces per
+  // call keeps one fast reader from holding up the other connections (the
+  // socket is level-triggered, so EPOLLOUT brings us back).
+  int pieces = 0;
   while (out_) {
     const size_t head_length = out_->head.size();
     const size_t total = head_length + out_->body_length;
@@ -402,7 +427,16 @@ void Connection::flush(Clock::time_point now) {
       iov[count++] = {out_->head.data() + out_->sent, head_length - out_->sent};
     }
     size_t body_offset = out_->sent > head_length ? out_->sent - head_length : 0;
-    if (body_offset < out_->body_length) {
+    if (body_offset < out_->body_length && out_->stream) {
+      if (out_->piece.empty()) {
+        if (pieces++ == kMaxPiecesPerFlush) return;
+        if (!next_piece()) {
+          close();
+          return;
+        }
+      }
+      iov[count++] = {const_cast<char*>(out_->piece.data()), out_->piece.size()};
+    } else if (body_offset < out_->body_length) {
       // sendmsg takes a non-const iovec but never writes through it.
       iov[count++] = {const_cast<char*>(out_->body->data()) + body_offset,
                       out_->body_length - body_offset};
@@ -417,6 +451,10 @@ void Connection::flush(Clock::time_point now) {
       case Io::failed:
         close();
         return;
+    }
+    if (out_->stream) {
+      const size_t head_part = out_->sent < head_length ? std::min(n, head_length - out_->sent) : 0;
+      out_->piece.remove_prefix(n - head_part);
     }
     out_->sent += n;
     timer_start_ = now;

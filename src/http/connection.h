@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "http/basic_auth.h"
 #include "http/server.h"
@@ -76,10 +77,13 @@ class Connection {
     closed,
   };
 
-  // The response being sent: head bytes plus a slice of the shared body.
+  // The response being sent: head bytes plus a slice of the shared body,
+  // or a body stream's pieces.
   struct Outgoing {
     std::string head;
     std::shared_ptr<const std::string> body;  // null or unused for HEAD
+    std::shared_ptr<BodyStream> stream;       // instead of body
+    std::string_view piece;                   // stream: its current piece's unsent rest
     size_t body_length = 0;
     size_t sent = 0;  // over head then body
   };
@@ -105,6 +109,8 @@ class Connection {
   void respond_error(int status, Clock::time_point now);
   Response call_handler(const Request& request);
   void flush(Clock::time_point now);
+  // Makes the stream's next piece; false when it failed or ended early.
+  bool next_piece();
   void begin_linger(Clock::time_point now);
   void drain();
   void close();

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -27,12 +28,27 @@
 
 namespace klag::http {
 
+// A body made piece by piece while it is sent, so that a large body derived
+// from another (the plain text inflated from the gzip snapshot) is never
+// held whole. Used on the event-loop thread only.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // The whole length (Content-Length).
+  virtual size_t size() const = 0;
+  // The next piece, valid until the next call; empty once done. A stream
+  // that ends before size() bytes, or throws, closes the connection.
+  virtual std::string_view next() = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   // Shared so a large pre-rendered body (the metrics snapshot) is sent
   // without copying it per request.
   std::shared_ptr<const std::string> body;
+  // Instead of `body`: a body made while it is sent.
+  std::shared_ptr<BodyStream> stream;
   // Extra headers, e.g. {"Content-Encoding", "gzip"}, {"Vary", "Accept-Encoding"}.
   std::vector<std::pair<std::string, std::string>> headers;
 

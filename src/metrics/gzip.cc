@@ -64,11 +64,47 @@ void GzipWriter::run(std::string_view data, int flush) {
 
 void GzipWriter::write(std::string_view data) { run(data, Z_NO_FLUSH); }
 
+size_t GzipWriter::bytes_in() const { return state_->zs.total_in; }
+
 std::string GzipWriter::finish() {
   run({}, Z_FINISH);
   out_.resize(state_->zs.total_out);
   out_.shrink_to_fit();
   return std::move(out_);
+}
+
+struct GzipReader::State {
+  std::shared_ptr<const std::string> gzip;
+  z_stream zs{};
+  bool ended = false;
+  std::string piece;
+};
+
+GzipReader::GzipReader(std::shared_ptr<const std::string> gzip) : state_(std::make_unique<State>()) {
+  state_->gzip = std::move(gzip);
+  if (inflateInit2(&state_->zs, 15 + 16) != Z_OK) throw std::runtime_error("inflateInit2 failed");
+  state_->zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(state_->gzip->data()));
+  state_->zs.avail_in = static_cast<uInt>(state_->gzip->size());
+  state_->piece.resize(kPieceBytes);
+}
+
+GzipReader::~GzipReader() { inflateEnd(&state_->zs); }
+
+std::string_view GzipReader::next() {
+  State& s = *state_;
+  if (s.ended) return {};
+  s.zs.next_out = reinterpret_cast<Bytef*>(s.piece.data());
+  s.zs.avail_out = static_cast<uInt>(s.piece.size());
+  // Until some output or the end: a piece can also end on a gzip header.
+  while (s.zs.avail_out == s.piece.size()) {
+    const int rc = inflate(&s.zs, Z_NO_FLUSH);
+    if (rc == Z_STREAM_END) {
+      s.ended = true;
+      break;
+    }
+    if (rc != Z_OK) throw std::runtime_error("not a complete gzip stream");
+  }
+  return {s.piece.data(), s.piece.size() - s.zs.avail_out};
 }
 
 }  // namespace klag::metrics

@@ -127,15 +127,16 @@ std::string render_prometheus(const std::vector<collect::ClusterStatus>& cluster
   return out;
 }
 
-std::string render_prometheus_gzip(const std::vector<collect::ClusterStatus>& clusters, const ExporterStats& stats,
-                                   int level) {
+GzipExposition render_prometheus_gzip(const std::vector<collect::ClusterStatus>& clusters, const ExporterStats& stats,
+                                      int level) {
   GzipWriter gz(level);
   std::string buffer;
   buffer.reserve(80 * 1024);
   TextSink sink(buffer, &gz);
   emit_metrics(clusters, sink, stats);
   sink.flush();
-  return gz.finish();
+  const size_t text_bytes = gz.bytes_in();
+  return {gz.finish(), text_bytes};
 }
 
 }  // namespace klag::metrics

@@ -16,7 +16,11 @@ std::string render_prometheus(const std::vector<collect::ClusterStatus>& cluster
 std::string render_prometheus(const std::vector<collect::ClusterStatus>& clusters);
 // The same text, gzip-compressed while it is rendered: the uncompressed
 // exposition is never held in memory (51 MB at 40,000 group partitions).
-std::string render_prometheus_gzip(const std::vector<collect::ClusterStatus>& clusters, const ExporterStats& stats,
+struct GzipExposition {
+  std::string gzip;
+  size_t text_bytes = 0;  // the uncompressed size
+};
+GzipExposition render_prometheus_gzip(const std::vector<collect::ClusterStatus>& clusters, const ExporterStats& stats,
                                    int level);
 
 // Label value escaping per the exposition format: \ " and newline.

@@ -13,14 +13,14 @@ namespace {
 constexpr int kGzipLevel = 1;
 }  // namespace
 
-Snapshot::Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, std::string metrics_gzip,
+Snapshot::Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, GzipExposition metrics,
                    bool ready, std::string not_ready_reason)
     : clusters_(std::move(clusters)),
       stats_(stats),
-      gzip_(std::make_shared<const std::string>(std::move(metrics_gzip))),
+      gzip_(std::make_shared<const std::string>(std::move(metrics.gzip))),
+      text_bytes_(metrics.text_bytes),
       ready_(ready),
       not_ready_reason_(std::move(not_ready_reason)) {}
-
 
 std::shared_ptr<const std::string> Snapshot::metrics_text() const {
   std::call_once(text_once_, [this] { text_ = std::make_shared<const std::string>(gzip_decompress(*gzip_)); });
@@ -144,7 +144,7 @@ std::shared_ptr<const Snapshot> SnapshotStore::build(bool standby) const {
     clusters.push_back(e.status);
     if (!e.status.first_cycle_done) waiting += (waiting.empty() ? "" : ", ") + e.status.name;
   }
-  std::string gz = render_prometheus_gzip(clusters, stats, kGzipLevel);
+  GzipExposition gz = render_prometheus_gzip(clusters, stats, kGzipLevel);
   return std::make_shared<const Snapshot>(std::move(clusters), stats, std::move(gz), waiting.empty(),
                                           waiting.empty() ? "" : "first cycle not finished for: " + waiting);
 }

@@ -4,9 +4,10 @@
 // Snapshot is immutable: its exposition is rendered straight into gzip at
 // construction, on the publishing thread, so a scrape (Prometheus always
 // asks for gzip) only hands out bytes, the HTTP thread never compresses, and
-// the uncompressed text is never held unless someone asks for it: the plain
-// text is inflated at most once, by the first request without gzip
-// (thread-safe via call_once). SnapshotStore is thread-safe: cluster loops
+// the uncompressed text of a large exposition is never held: a request
+// without gzip gets it inflated piece by piece while it is sent. A small
+// one (up to kSharedTextBytes) is inflated at most once, by the first
+// request without gzip (thread-safe via call_once), and shared. SnapshotStore is thread-safe: cluster loops
 // publish, HTTP and other readers call current().
 #pragma once
 
@@ -21,20 +22,31 @@
 
 #include "collect/status.h"
 #include "metrics/families.h"
+#include "metrics/gzip.h"
+#include "metrics/render.h"
 
 namespace klag::metrics {
 
 class Snapshot {
  public:
-  Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, std::string metrics_gzip, bool ready,
+  Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, GzipExposition metrics, bool ready,
            std::string not_ready_reason);
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
   Snapshot(Snapshot&&) = delete;
   Snapshot& operator=(Snapshot&&) = delete;
 
-  std::shared_ptr<const std::string> metrics_text() const;
+  // Up to this size the plain text is kept once inflated; larger texts are
+  // only ever streamed (GzipReader over metrics_gzip()), so that a plain
+  // scrape of 700,000 series costs a 32 KB piece, not a 96 MB copy.
+  static constexpr size_t kSharedTextBytes = 4 * 1024 * 1024;
+
   const std::shared_ptr<const std::string>& metrics_gzip() const { return gzip_; }
+  // The plain text's size.
+  size_t metrics_text_size() const { return text_bytes_; }
+  // The whole plain text, inflated at most once and then kept with the
+  // snapshot (the small-text path, and tests).
+  std::shared_ptr<const std::string> metrics_text() const;
   // GET /api/v1/groups (metrics/api.h), rendered at most once, by the first
   // request that asks (the page polls it; scrapers never do).
   std::shared_ptr<const std::string> groups_json() const;
@@ -49,6 +61,7 @@ class Snapshot {
   std::vector<collect::ClusterStatus> clusters_;
   ExporterStats stats_;
   std::shared_ptr<const std::string> gzip_;
+  size_t text_bytes_;
   mutable std::once_flag text_once_;
   mutable std::shared_ptr<const std::string> text_;
   mutable std::once_flag json_once_;

@@ -1,6 +1,7 @@
 // Shared fixture for the server tests: a Server on 127.0.0.1:<ephemeral>
 // whose handler echoes the request path, plus a few special paths
-// (/big: 8 MiB shared body, /throw and /throw-int: handler throws,
+// (/big: 8 MiB shared body, /stream: the same made in uneven pieces,
+// /stream-short and /stream-throw: a stream that stops after 1 MiB, /throw and /throw-int: handler throws,
 // /no-content: 204, /framing: handler tries to set framing headers). The handler runs on
 // the server's loop thread; everything else on the test thread.
 #pragma once
@@ -31,6 +32,36 @@ inline const std::shared_ptr<const std::string>& big_body() {
   }();
   return body;
 }
+
+// big_body() handed out in pieces of uneven sizes; with `stop_after`, the
+// stream ends early (or throws) once it has given that many bytes.
+class PieceStream final : public BodyStream {
+ public:
+  enum class Stop { none, end, raise };
+  explicit PieceStream(Stop stop = Stop::none, size_t stop_after = 0) : stop_(stop), stop_after_(stop_after) {}
+  size_t size() const override { return big_body()->size(); }
+  std::string_view next() override {
+    static constexpr size_t kSizes[] = {1, 4093, 32768, 70001, 7, 65536};
+    if (stop_ != Stop::none && offset_ >= stop_after_) {
+      if (stop_ == Stop::raise) throw std::runtime_error("stream exploded");
+      return {};
+    }
+    const std::string& body = *big_body();
+    if (offset_ >= body.size()) return {};
+    // Each piece lives in the stream's own buffer, reused: the server must
+    // be done with one before it asks for the next.
+    piece_.assign(body, offset_, std::min(kSizes[calls_++ % std::size(kSizes)], body.size() - offset_));
+    offset_ += piece_.size();
+    return piece_;
+  }
+
+ private:
+  Stop stop_;
+  size_t stop_after_;
+  size_t offset_ = 0;
+  size_t calls_ = 0;
+  std::string piece_;
+};
 
 inline bool has_ipv6_loopback() {
   int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
@@ -65,6 +96,15 @@ class ServerTest : public ::testing::Test {
       Response response;
       response.content_type = "application/octet-stream";
       response.body = big_body();
+      return response;
+    }
+    if (request.path.starts_with("/stream")) {
+      Response response;
+      response.content_type = "application/octet-stream";
+      const auto stop = request.path == "/stream-short"   ? PieceStream::Stop::end
+                        : request.path == "/stream-throw" ? PieceStream::Stop::raise
+                                                          : PieceStream::Stop::none;
+      response.stream = std::make_shared<PieceStream>(stop, 1024 * 1024);
       return response;
     }
     if (request.path == "/throw") throw std::runtime_error("handler exploded");

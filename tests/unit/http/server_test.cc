@@ -188,6 +188,59 @@ TEST_F(ServerTest, LargeSharedBodyArrivesIntact) {
   }
 }
 
+TEST_F(ServerTest, StreamedBodyArrivesIntact) {
+  start();
+  auto client = connect();
+  ASSERT_TRUE(client->send_all("GET /stream HTTP/1.1\r\n\r\nHEAD /stream HTTP/1.1\r\n\r\nGET /stream HTTP/1.1\r\n\r\n"));
+  for (int i = 0; i < 3; ++i) {
+    auto reply = client->read_reply(/*head_request=*/i == 1);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_EQ(reply->header("content-length"), std::to_string(big_body()->size()));
+    if (i == 1) {
+      EXPECT_TRUE(reply->body.empty());
+      continue;
+    }
+    ASSERT_EQ(reply->body.size(), big_body()->size());
+    EXPECT_TRUE(reply->body == *big_body());
+  }
+}
+
+TEST_F(ServerTest, StreamsInterleaveWithOtherClients) {
+  // A client that does not read its streamed body holds no one else up.
+  start();
+  auto slow = connect();
+  ASSERT_TRUE(slow->send_all("GET /stream HTTP/1.1\r\n\r\n"));
+  auto quick = connect();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(quick->send_all("GET /quick HTTP/1.1\r\n\r\n"));
+    auto reply = quick->read_reply();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->body, "/quick");
+  }
+  auto reply = slow->read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_TRUE(reply->body == *big_body());
+}
+
+TEST_F(ServerTest, StreamThatStopsEarlyClosesTheConnection) {
+  // The head promised 8 MiB; a body cut short must not look complete, and
+  // the server goes on serving.
+  start();
+  for (const char* path : {"/stream-short", "/stream-throw"}) {
+    auto client = connect();
+    ASSERT_TRUE(client->send_all(std::string("GET ") + path + " HTTP/1.1\r\n\r\n"));
+    EXPECT_FALSE(client->read_reply()) << path;
+    EXPECT_GE(client->pending().size(), 1024u * 1024u) << path;
+    EXPECT_LT(client->pending().size(), big_body()->size()) << path;
+  }
+  auto client = connect();
+  ASSERT_TRUE(client->send_all("GET /after HTTP/1.1\r\n\r\n"));
+  auto reply = client->read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "/after");
+}
+
 TEST_F(ServerTest, FiftyConcurrentClientsAllAnswered) {
   start();
   constexpr int kClients = 50;

@@ -123,13 +123,17 @@ TEST_F(TlsServerTest, PipelinedLargeBodiesArriveIntactForASlowReader) {
   ASSERT_TRUE(server_->tls());
   auto session = open();
   ASSERT_NE(session, nullptr);
-  ASSERT_TRUE(session->write("GET /big HTTP/1.1\r\n\r\nGET /small HTTP/1.1\r\n\r\nGET /big HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(session->write("GET /big HTTP/1.1\r\n\r\nGET /small HTTP/1.1\r\n\r\nGET /big HTTP/1.1\r\n\r\n"
+                             "GET /stream HTTP/1.1\r\n\r\n"));
   // The first body is read in small pieces with pauses, so the server's
-  // writes hit a full socket again and again and must be retried.
+  // writes hit a full socket again and again and must be retried; the
+  // streamed one too (a retry must pass the same piece again).
   auto first = session->read_reply(1500, 50us);
   auto second = session->read_reply();
   auto third = session->read_reply();
-  ASSERT_TRUE(first && second && third);
+  auto streamed = session->read_reply(1500, 50us);
+  ASSERT_TRUE(first && second && third && streamed);
+  EXPECT_TRUE(streamed->body == *testing::big_body()) << "streamed 8 MiB body differs";
   EXPECT_EQ(first->status, 200);
   EXPECT_TRUE(first->body == *testing::big_body()) << "first 8 MiB body differs";
   EXPECT_EQ(second->body, "/small");

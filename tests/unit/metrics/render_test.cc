@@ -216,12 +216,48 @@ TEST(Gzip, StreamedRenderingEqualsTheText) {
   stats.reload_successful = false;
   const std::string text = render_prometheus({c}, stats);
   ASSERT_GT(text.size(), 1'000'000u);
-  for (int level : {1, 6}) EXPECT_EQ(gzip_decompress(render_prometheus_gzip({c}, stats, level)), text);
+  for (int level : {1, 6}) {
+    const GzipExposition gz = render_prometheus_gzip({c}, stats, level);
+    EXPECT_EQ(gzip_decompress(gz.gzip), text);
+    EXPECT_EQ(gz.text_bytes, text.size());
+  }
   // And the snapshot serves the same bytes either way.
   SnapshotStore store({c});
   store.update_exporter_stats([](ExporterStats& x) { x.reload_successful = false; });
   EXPECT_EQ(*store.current()->metrics_text(), text);
+  EXPECT_EQ(store.current()->metrics_text_size(), text.size());
   EXPECT_EQ(gzip_decompress(*store.current()->metrics_gzip()), text);
+}
+
+TEST(Gzip, ReaderInflatesPieceByPiece) {
+  std::string text;
+  for (int i = 0; i < 40'000; ++i) text += "series_" + std::to_string(i * 7919) + " " + std::to_string(i) + "\n";
+  ASSERT_GT(text.size(), 10 * GzipReader::kPieceBytes);
+  auto gz = std::make_shared<const std::string>(gzip_compress(text, 1));
+  GzipReader reader(gz);
+  std::string joined;
+  size_t pieces = 0;
+  for (std::string_view piece = reader.next(); !piece.empty(); piece = reader.next()) {
+    EXPECT_LE(piece.size(), GzipReader::kPieceBytes);
+    joined += piece;
+    ++pieces;
+  }
+  EXPECT_EQ(joined, text);
+  EXPECT_GE(pieces, text.size() / GzipReader::kPieceBytes);
+  EXPECT_TRUE(reader.next().empty()) << "stays at the end";
+
+  GzipReader empty(std::make_shared<const std::string>(gzip_compress("")));
+  EXPECT_TRUE(empty.next().empty());
+  // A truncated stream throws once its input runs out, after what it could inflate.
+  GzipReader truncated(std::make_shared<const std::string>(gz->substr(0, gz->size() / 2)));
+  size_t got = 0;
+  EXPECT_THROW(
+      for (std::string_view piece = truncated.next(); !piece.empty(); piece = truncated.next()) got += piece.size(),
+      std::runtime_error);
+  EXPECT_GT(got, 0u);
+  EXPECT_LT(got, text.size());
+  GzipReader garbage(std::make_shared<const std::string>(text));
+  EXPECT_THROW(garbage.next(), std::runtime_error);
 }
 
 TEST(SnapshotStore, ReadyOnlyAfterEveryClusterFinishedItsFirstCycle) {
