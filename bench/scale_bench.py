@@ -13,8 +13,8 @@ Figures, each a median over --cycles cycles after the first:
 - RSS after the cycles (steady) and the peak (VmHWM);
 - series and /metrics bytes, plain and gzip;
 - /metrics latency p50/p99 under 16 concurrent clients (wrk, gzip) while
-  collection runs;
-- time from process start to /ready;
+  collection runs, back to back and paced (bench/paced.lua);
+- time from process start to /ready (median over --ready-runs starts);
 - broker requests, bytes and Fetch requests per cycle, and the requests per
   cycle of each API a cycle uses, from the broker's own JMX counters (only
   the exporter talks to the broker meanwhile).
@@ -169,10 +169,19 @@ bootstrap_servers = "{bootstrap}"
         self.log.close()
 
 
-def wrk_latency(url, seconds):
-    """p50 and p99 in ms of GET url with 16 connections, gzip accepted."""
+PACED_LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "paced.lua")
+PACE_MS = 50
+
+
+def wrk_latency(url, seconds, pace_ms=0):
+    """p50 and p99 in ms of GET url with 16 connections, gzip accepted:
+    back to back (saturating), or each connection pausing pace_ms between
+    its requests (a fixed rate: 16 clients x one scrape per pace_ms)."""
+    script = ["-s", PACED_LUA] if pace_ms else []
+    env = dict(os.environ, KLAG_WRK_PAUSE_MS=str(pace_ms))
     out = subprocess.run(["wrk", "-t", "2", "-c", "16", "-d", f"{seconds}s", "--latency", "--timeout", "10s",
-                          "-H", "Accept-Encoding: gzip", url], capture_output=True, text=True, timeout=seconds + 60)
+                          "-H", "Accept-Encoding: gzip", *script, url], capture_output=True, text=True,
+                         timeout=seconds + 60, env=env)
     def pct(p):
         m = re.search(rf"^\s*{p}%\s+([0-9.]+)(us|ms|s)\s*$", out.stdout, re.M)
         if not m:
@@ -182,7 +191,17 @@ def wrk_latency(url, seconds):
     return pct(50), pct(99), int(requests.group(1)) if requests else 0
 
 
-def measure(bootstrap, jmx, poll, sampling, cycles, load_seconds):
+def ready_median(bootstrap, poll, sampling, first, runs):
+    """Median start-to-ready over `runs` starts, `first` being the first."""
+    times = [first]
+    for _ in range(runs - 1):
+        r = Run(bootstrap, poll, sampling)
+        times.append(r.ready_seconds)
+        r.stop()
+    return statistics.median(times), times
+
+
+def measure(bootstrap, jmx, poll, sampling, cycles, load_seconds, ready_runs):
     r = Run(bootstrap, poll, sampling)
     try:
         r.next_cycle()  # the first cycle: cold caches, connections opening
@@ -209,10 +228,13 @@ def measure(bootstrap, jmx, poll, sampling, cycles, load_seconds):
             log("note: a new cycle landed between the plain and the gzip scrape")
         if load_seconds:
             res["p50_ms"], res["p99_ms"], res["scrapes"] = wrk_latency(r.base + "/metrics", load_seconds)
+            res["paced_p50_ms"], res["paced_p99_ms"], res["paced_scrapes"] = wrk_latency(
+                r.base + "/metrics", load_seconds, PACE_MS)
             res["hwm"] = proc_status(r.proc.pid, "VmHWM")
-        return res
     finally:
         r.stop()
+    res["ready_s"], res["ready_runs"] = ready_median(bootstrap, poll, sampling, res["ready_s"], ready_runs)
+    return res
 
 
 def fmt_bytes(n):
@@ -232,6 +254,7 @@ def main():
     ap.add_argument("--poll", type=int, help="poll_interval in seconds (default: the size's)")
     ap.add_argument("--cycles", type=int, default=5)
     ap.add_argument("--load-seconds", type=int, default=10)
+    ap.add_argument("--ready-runs", type=int, default=5, help="exporter starts for the start-to-ready median")
     ap.add_argument("--no-jmx", action="store_true", help="skip the broker-side request counts")
     ap.add_argument("--smoke", action="store_true", help="CI: small size, 2 cycles, assert sane figures")
     args = ap.parse_args()
@@ -263,7 +286,7 @@ def main():
         for sampling in (True, False):
             log(f"measuring with sampling {'on' if sampling else 'off'}")
             results[sampling] = measure(broker.bootstrap, jmx, size["poll"], sampling, cycles,
-                                        load if sampling else 0)
+                                        load if sampling else 0, 2 if args.smoke else args.ready_runs)
     finally:
         broker.purge()
 
@@ -280,10 +303,14 @@ def main():
          f"{fmt_bytes(on['rss'])} / {fmt_bytes(on['hwm'])}"),
         ("series", f"{on['series']}"),
         ("/metrics size, plain / gzip", f"{fmt_bytes(on['bytes'])} / {fmt_bytes(on['gzip_bytes'])}"),
-        ("/metrics latency p50 / p99, 16 clients, gzip, during collection",
+        ("/metrics latency p50 / p99, 16 clients back to back, gzip, during collection",
          f"{on['p50_ms']:.2f} ms / {on['p99_ms']:.2f} ms ({on['scrapes']} scrapes)"),
-        ("start to /ready (first cycle done), sampling on / off",
-         f"{on['ready_s'] * 1000:.0f} ms / {off['ready_s'] * 1000:.0f} ms"),
+        (f"/metrics latency p50 / p99, 16 clients each pausing {PACE_MS} ms, gzip, during collection",
+         f"{on['paced_p50_ms']:.2f} ms / {on['paced_p99_ms']:.2f} ms ({on['paced_scrapes']} scrapes)"),
+        (f"start to /ready (first cycle done), sampling on / off (median of {len(on['ready_runs'])} starts)",
+         f"{on['ready_s'] * 1000:.0f} ms / {off['ready_s'] * 1000:.0f} ms "
+         f"(on: {', '.join(f'{t * 1000:.0f}' for t in on['ready_runs'])}; "
+         f"off: {', '.join(f'{t * 1000:.0f}' for t in off['ready_runs'])})"),
     ]
     if "broker_requests" in on:
         rows += [
@@ -313,7 +340,8 @@ def main():
             problems.append("cycle time")
         if on["series"] < gp or on["bytes"] <= on["gzip_bytes"] or on["rss"] <= 0:
             problems.append("series or sizes")
-        if on["scrapes"] <= 0 or not 0 < on["p50_ms"] <= on["p99_ms"]:
+        if (on["scrapes"] <= 0 or not 0 < on["p50_ms"] <= on["p99_ms"] or on["paced_scrapes"] <= 0
+                or not 0 < on["paced_p50_ms"] <= on["paced_p99_ms"]):
             problems.append("latency")
         if "broker_requests" in on and not on["broker_requests"] > 0:
             problems.append("broker requests")
