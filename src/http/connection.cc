@@ -395,7 +395,8 @@ void Connection::respond(Response response, bool head_only, bool close, bool ann
 }
 
 bool Connection::next_piece() {
-  const size_t body_offset = out_->sent - out_->head.size();
+  // Called once the head is sent or while its rest goes out with the piece.
+  const size_t body_offset = out_->sent > out_->head.size() ? out_->sent - out_->head.size() : 0;
   std::string_view piece;
   try {
     piece = out_->stream->next();
