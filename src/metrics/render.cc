@@ -80,14 +80,22 @@ class TextSink final : public SeriesSink {
 }  // namespace
 
 void append_escaped_label_value(std::string& out, std::string_view value) {
-  for (char ch : value) {
-    switch (ch) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out += ch;
+  // Runs without a character to escape (nearly every value) are appended
+  // whole: one append per value instead of one per character.
+  size_t run = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    std::string_view escaped;
+    switch (value[i]) {
+      case '\\': escaped = "\\\\"; break;
+      case '"': escaped = "\\\""; break;
+      case '\n': escaped = "\\n"; break;
+      default: continue;
     }
+    out.append(value.substr(run, i - run));
+    out.append(escaped);
+    run = i + 1;
   }
+  out.append(value.substr(run));
 }
 
 void append_int(std::string& out, int64_t v) {

@@ -135,6 +135,18 @@ TEST(Render, EscapesLabelValues) {
   std::string out;
   append_escaped_label_value(out, "a\\b\"c\nd");
   EXPECT_EQ(out, "a\\\\b\\\"c\\nd");
+  // Escapes at either end, back to back, and values with nothing to escape.
+  for (auto [in, want] : std::vector<std::pair<std::string_view, std::string_view>>{
+           {"", ""},
+           {"plain-topic.name_1", "plain-topic.name_1"},
+           {"\"", "\\\""},
+           {"\n\\x", "\\n\\\\x"},
+           {"x\"\"", "x\\\"\\\""},
+           {"\\\\", "\\\\\\\\"}}) {
+    std::string got = "prefix:";
+    append_escaped_label_value(got, in);
+    EXPECT_EQ(got, "prefix:" + std::string(want)) << in;
+  }
   ClusterStatus c = fixed_cluster();
   c.name = "we\"ird\\name\n";
   const std::string got = render_prometheus({c});
