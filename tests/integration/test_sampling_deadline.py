@@ -119,10 +119,11 @@ class SamplingDeadlineTest(unittest.TestCase):
             # record. How much they answer varies from run to run: a fresh
             # reader's 200 ms read got from none to about 4,000 partitions
             # here; when reads answer none, they back off.
-            # A time lag is the record's age when the cycle observed the
-            # offsets, before it sampled and published: at most one cycle
-            # before the snapshot appeared. (Comparing with the age at the
-            # scrape alone failed once by 4.8 s on a loaded CI machine.)
+            # A time lag is the record's age when the cycle computed it,
+            # after its reads and just before it published, so within the
+            # window in which the snapshot appeared (less one cycle and 1 s,
+            # generous slack). Comparing with the age when the scrape's
+            # parse finished failed once by 4.8 s on a loaded CI machine.
             lowest = ages_window[0] - max(durations) - self.t_record / 1000 - 1.0
             highest = ages_window[1] - self.t_record / 1000 + 1.0
             print(f"most partitions with a time lag in one scrape: {len(ages)} of {PARTITIONS}; "
