@@ -32,7 +32,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
-from klag_harness import EXPORTER, KAFKA_LOCAL, WORKLOAD, Broker, free_port, http_get  # noqa: E402
+from klag_harness import EXPORTER, KAFKA_LOCAL, WORKLOAD, Broker, cycle_line, free_port, http_get  # noqa: E402
 
 SIZES = {
     # partitions = topics x partitions per topic; one topic per group.
@@ -47,7 +47,7 @@ SIZES = {
 # The APIs a cycle uses, counted one by one: per group FindCoordinator,
 # OffsetFetch and (groups that may have members) DescribeGroups.
 PER_REQUEST = ("FindCoordinator", "DescribeGroups", "OffsetFetch", "ListGroups", "Metadata", "ListOffsets", "Fetch")
-CYCLE_LINE = re.compile(r"cluster bench: cycle (\d+) (ok|failed) in ([0-9.]+)s")
+CYCLE_LINE = cycle_line("bench")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 

@@ -21,6 +21,12 @@ EXPORTER = os.environ.get("KLAG_EXPORTER", os.path.join(ROOT, "build", "src", "a
 WORKLOAD = os.environ.get("KLAG_WORKLOAD", os.path.join(ROOT, "build", "tools", "workload", "klag-workload"))
 
 
+def cycle_line(cluster):
+    """The exporter's debug line that ends each collection cycle of
+    `cluster`, with the groups (cycle number, "ok" or "failed", seconds)."""
+    return re.compile(rf"cluster {re.escape(cluster)}: cycle (\d+) (ok|failed) in ([0-9.]+)s")
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -18,9 +18,10 @@ import re
 import time
 import unittest
 
-from klag_harness import KafkaTestCase, Broker, Exporter, exporter_config, select, value, wait_until
+from klag_harness import KafkaTestCase, Broker, Exporter, cycle_line, exporter_config, select, value, wait_until
 
 PASSWORD = {"KLAG_VIEWER_PASSWORD": "viewer-secret"}
+CYCLE = cycle_line("viewer")
 # viewer's grants: Describe on both topics and the group, Read on one topic.
 VIEWER_ACLS = [("Describe", "--topic", "acl-denied"), ("Describe", "--topic", "acl-readable"),
                ("Read", "--topic", "acl-readable"), ("Describe", "--group", "acl-group")]
@@ -122,7 +123,7 @@ fetch_timeout = "5s"
                 break
             if re.search(r"partial errors|cut short|still shutting down|backing off", line):
                 troubled = True
-            if re.search(r"cluster viewer: cycle \d+ (ok|failed) in", line):
+            if CYCLE.search(line):
                 seen += 1
                 disturbed += troubled
                 troubled = False

@@ -13,18 +13,17 @@ descriptors), and what was read must be right. A 20 ms budget, in which
 nothing ever answers, must back off and warn."""
 
 import os
-import re
 import time
 import unittest
 
-from klag_harness import Broker, Exporter, exporter_config, select, wait_until
+from klag_harness import Broker, Exporter, cycle_line, exporter_config, select, wait_until
 
 PARTITIONS = 6000
 REPLACED = "timestamp read cut short by the deadline; replacing the timestamp reader"
 WAITING = "the previous timestamp reader is still shutting down; no reads this cycle"
 BACKING_OFF = "fruitless timestamp reads; no reads this cycle"
 WARNED = "timestamp reads in a row got no answer within fetch_timeout (20 ms)"
-CYCLE = re.compile(r"cluster sd: cycle (\d+) (ok|failed) in ([0-9.]+)s")
+CYCLE = cycle_line("sd")
 
 
 def config(bootstrap, fetch_timeout):
