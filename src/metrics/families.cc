@@ -4,52 +4,16 @@
 #include <optional>
 
 #include "lag/shard.h"
+#include "metrics/writer.h"
 
 namespace klag::metrics {
 namespace {
 
 using collect::ClusterStatus;
 using config::Granularity;
-
-// Adds the cluster's identifying labels in front of a series' own labels
-// and its custom labels after them, so every family gets them the same way.
-class Writer {
- public:
-  explicit Writer(SeriesSink& sink) : sink_(sink) {}
-
-  void header(const Family& f) { sink_.family(f); }
-
-  Writer& begin(const Family&, const ClusterStatus& c) {
-    sink_.begin_series();
-    sink_.label("cluster_name", c.name);
-    cluster_ = &c;
-    return *this;
-  }
-  Writer& label(std::string_view name, std::string_view value) {
-    sink_.label(name, value);
-    return *this;
-  }
-  Writer& label(std::string_view name, int64_t value) {
-    sink_.label(name, value);
-    return *this;
-  }
-  void value(int64_t v) {
-    end_labels();
-    sink_.value(v);
-  }
-  void value(double v) {
-    end_labels();
-    sink_.value(v);
-  }
-
- private:
-  void end_labels() {
-    for (const auto& [k, v] : cluster_->labels) sink_.label(k, v);
-  }
-
-  SeriesSink& sink_;
-  const ClusterStatus* cluster_ = nullptr;
-};
+using detail::has_lag;
+using detail::member_labels;
+using detail::Writer;
 
 constexpr Family kUp{"kafka_lag_exporter_up", MetricType::gauge,
                      "1 when the last collection cycle of the cluster succeeded (unlabelled: 1 while the exporter serves)."};
@@ -119,108 +83,7 @@ constexpr Family kReloadOk{"kafka_lag_exporter_config_last_reload_successful", M
                            "1 when the last config reload succeeded (or none was asked for), 0 when it was rejected."};
 constexpr Family kReloadTime{"kafka_lag_exporter_config_last_reload_success_timestamp_seconds", MetricType::gauge,
                              "Unix time of the last successful config load (start or reload)."};
-constexpr Family kProduceRate{"kafka_partition_produce_rate", MetricType::gauge,
-                              "Messages per second appended to the partition (to the topic at topic granularity), from the high watermark's movement over the status window."};
-constexpr Family kConsumeRate{"kafka_consumergroup_group_consume_rate", MetricType::gauge,
-                              "Messages per second the consumer group's committed offset advanced on the partition (on the topic at topic granularity), over the status window."};
-constexpr Family kCatchup{"kafka_consumergroup_group_catchup_seconds", MetricType::gauge,
-                          "Seconds until the consumer group's lag on the partition (the topic's slowest partition at topic granularity) is gone at the current rates: 0 without lag, +Inf while the consumer is not gaining."};
-constexpr Family kPartitionStatus{"kafka_consumergroup_partition_status", MetricType::gauge,
-                                  "Burrow-style status of the consumer group on the partition, one-hot: 1 for the current status, 0 for the others (docs/status.md)."};
-constexpr Family kGroupStatus{"kafka_consumergroup_group_status", MetricType::gauge,
-                              "Burrow-style status of the consumer group (its worst partition), one-hot: 1 for the current status, 0 for the others (docs/status.md)."};
-constexpr lag::Status kStatuses[] = {lag::Status::ok,   lag::Status::unknown, lag::Status::warn,
-                                     lag::Status::stall, lag::Status::stop,    lag::Status::rewind};
 constexpr Family kMembers{"kafka_consumergroup_group_members", MetricType::gauge, "Number of members in the consumer group."};
-
-bool has_lag(const ClusterStatus& c) { return c.lag != nullptr; }
-
-void member_labels(Writer& w, const ClusterStatus& c, const lag::PartitionLag& p) {
-  if (!c.member_labels) return;
-  w.label("member_host", p.member_host).label("consumer_id", p.consumer_id).label("client_id", p.client_id);
-}
-
-// Rates, catch-up times and status (lag::History): partition series at
-// partition granularity, (group, topic) or topic series at topic
-// granularity, group status at both.
-// `clusters` serve the cluster-wide produce rate, `groups_of` the group
-// series (see emit_metrics).
-template <typename Owned>
-void emit_history(Writer& w, const std::vector<ClusterStatus>& clusters, const std::vector<ClusterStatus>& groups_of,
-                  const Owned& owned) {
-  auto with_history = [](const ClusterStatus& c) { return has_lag(c) && c.lag->has_history; };
-  auto by_partition = [](const ClusterStatus& c) { return c.granularity == Granularity::partition; };
-
-  w.header(kProduceRate);
-  for (const auto& c : clusters) {
-    if (!with_history(c)) continue;
-    const auto& parts = c.lag->partitions;
-    if (by_partition(c)) {
-      for (const auto& p : parts) {
-        if (p.has_produce_rate) w.begin(kProduceRate, c).label("topic", p.topic).label("partition", p.partition).value(p.produce_rate);
-      }
-      continue;
-    }
-    // A topic's rate only when every partition has one: no partial sums
-    // (and none for a topic with a partition whose watermarks were not read).
-    const auto& incomplete = c.lag->incomplete_topics;
-    for (size_t i = 0; i < parts.size();) {
-      size_t j = i;
-      bool all = !std::binary_search(incomplete.begin(), incomplete.end(), parts[i].topic);
-      double sum = 0;
-      for (; j < parts.size() && parts[j].topic == parts[i].topic; ++j) {
-        all = all && parts[j].has_produce_rate;
-        sum += parts[j].produce_rate;
-      }
-      if (all) w.begin(kProduceRate, c).label("topic", parts[i].topic).value(sum);
-      i = j;
-    }
-  }
-
-  auto rate_family = [&](const Family& f, double lag::PartitionLag::*of_partition, double lag::TopicLag::*of_topic) {
-    w.header(f);
-    for (const auto& c : groups_of) {
-      if (!with_history(c)) continue;
-      if (by_partition(c)) {
-        for (const auto& p : c.lag->partition_lags) {
-          if (!p.has_rates || !owned(c, p.group)) continue;
-          w.begin(f, c).label("group", p.group).label("topic", p.topic).label("partition", p.partition);
-          member_labels(w, c, p);
-          w.value(p.*of_partition);
-        }
-      } else {
-        for (const auto& t : c.lag->topic_lags) {
-          if (t.has_rates && owned(c, t.group)) w.begin(f, c).label("group", t.group).label("topic", t.topic).value(t.*of_topic);
-        }
-      }
-    }
-  };
-  rate_family(kConsumeRate, &lag::PartitionLag::consume_rate, &lag::TopicLag::consume_rate);
-  rate_family(kCatchup, &lag::PartitionLag::catchup_seconds, &lag::TopicLag::catchup_seconds);
-
-  // One-hot: a series per status, 1 for the current one.
-  w.header(kPartitionStatus);
-  for (const auto& c : groups_of) {
-    if (!with_history(c) || !by_partition(c) || !c.partition_status) continue;
-    for (const auto& p : c.lag->partition_lags) {
-      if (!owned(c, p.group)) continue;
-      for (auto s : kStatuses) {
-        w.begin(kPartitionStatus, c).label("group", p.group).label("topic", p.topic).label("partition", p.partition)
-            .label("status", lag::to_string(s)).value(int64_t{s == p.status ? 1 : 0});
-      }
-    }
-  }
-  w.header(kGroupStatus);
-  for (const auto& c : groups_of) {
-    if (!with_history(c)) continue;
-    for (const auto& g : c.lag->groups) {
-      if (!g.has_status || !owned(c, g.group)) continue;
-      for (auto s : kStatuses) {
-        w.begin(kGroupStatus, c).label("group", g.group).label("status", lag::to_string(s)).value(int64_t{s == g.status ? 1 : 0});
-      }
-    }
-  }
-}
 
 }  // namespace
 
@@ -390,7 +253,7 @@ void emit_metrics(const std::vector<ClusterStatus>& all_clusters, SeriesSink& si
       if (g.described && owned(c, g.group)) w.begin(kMembers, c).label("group", g.group).value(g.members);
     }
   }
-  emit_history(w, clusters, groups_of, owned);
+  detail::emit_history(w, clusters, groups_of, scope);
 
   auto process_gauge = [&sink](const Family& f, auto value) {
     sink.family(f);
