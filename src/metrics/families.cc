@@ -1,6 +1,7 @@
 #include "metrics/families.h"
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 
 #include "lag/shard.h"
@@ -83,9 +84,21 @@ constexpr Family kReloadOk{"kafka_lag_exporter_config_last_reload_successful", M
                            "1 when the last config reload succeeded (or none was asked for), 0 when it was rejected."};
 constexpr Family kReloadTime{"kafka_lag_exporter_config_last_reload_success_timestamp_seconds", MetricType::gauge,
                              "Unix time of the last successful config load (start or reload)."};
+constexpr Family kGroupState{"kafka_consumergroup_group_state", MetricType::gauge,
+                             "State of the consumer group as a number: 0 Unknown, 1 PreparingRebalance, 2 CompletingRebalance, 3 Stable, 4 Dead, 5 Empty, 6 Assigning, 7 Reconciling."};
 constexpr Family kMembers{"kafka_consumergroup_group_members", MetricType::gauge, "Number of members in the consumer group."};
 
 }  // namespace
+
+int64_t group_state_code(std::string_view state) {
+  // The reference's numbers, so its dashboards and alerts keep working.
+  static constexpr std::string_view kCodes[] = {"Unknown", "PreparingRebalance", "CompletingRebalance", "Stable",
+                                                "Dead",    "Empty",              "Assigning",           "Reconciling"};
+  for (size_t i = 1; i < std::size(kCodes); ++i) {
+    if (state == kCodes[i]) return static_cast<int64_t>(i);
+  }
+  return 0;
+}
 
 bool Scope::owns(std::string_view cluster, std::string_view group) const {
   if (shards.empty()) return true;
@@ -244,6 +257,13 @@ void emit_metrics(const std::vector<ClusterStatus>& all_clusters, SeriesSink& si
     if (!has_lag(c)) continue;
     for (const auto& g : c.lag->groups) {
       if (owned(c, g.group)) w.begin(kGroupInfo, c).label("group", g.group).label("state", g.state).label("assignor", g.assignor).value(int64_t{1});
+    }
+  }
+  w.header(kGroupState);
+  for (const auto& c : groups_of) {
+    if (!has_lag(c)) continue;
+    for (const auto& g : c.lag->groups) {
+      if (owned(c, g.group)) w.begin(kGroupState, c).label("group", g.group).value(group_state_code(g.state));
     }
   }
   w.header(kMembers);

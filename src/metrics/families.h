@@ -63,6 +63,12 @@ struct ExporterStats {
   Scope scope;
 };
 
+// kafka_consumergroup_group_state's value for a state name, as the
+// reference klag-exporter encodes it: 0 Unknown (and any name it does not
+// know), 1 PreparingRebalance, 2 CompletingRebalance, 3 Stable, 4 Dead,
+// 5 Empty, 6 Assigning, 7 Reconciling.
+int64_t group_state_code(std::string_view state);
+
 // Emits every family (with no series when there is nothing to report),
 // clusters in the given order.
 void emit_metrics(const std::vector<collect::ClusterStatus>& clusters, SeriesSink& sink,

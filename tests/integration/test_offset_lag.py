@@ -141,6 +141,9 @@ class OffsetLagTest(unittest.TestCase):
         self.assertEqual(live["assignor"], "range")
         empty = dict(next(iter(select(m, "kafka_consumergroup_group_info", cluster_name="main", group="it-empty"))))
         self.assertEqual(empty["state"], "Empty")
+        # The reference's numeric encoding of the same states: 3 Stable, 5 Empty.
+        self.assertEqual(value(m, "kafka_consumergroup_group_state", cluster_name="main", group="it-live"), 3)
+        self.assertEqual(value(m, "kafka_consumergroup_group_state", cluster_name="main", group="it-empty"), 5)
 
     def test_group_filter_is_anchored_and_deny_wins(self):
         self.assertEqual(select(self.metrics, "kafka_consumergroup_group_info", group="it-filtered-out"), {})

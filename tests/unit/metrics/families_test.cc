@@ -192,6 +192,52 @@ std::multiset<std::string> series_lines(const std::string& text) {
   return out;
 }
 
+TEST(Families, GroupStateCodesAreTheReferenceOnes) {
+  // The reference klag-exporter's numbers, so its dashboards keep working.
+  EXPECT_EQ(group_state_code("Unknown"), 0);
+  EXPECT_EQ(group_state_code("PreparingRebalance"), 1);
+  EXPECT_EQ(group_state_code("CompletingRebalance"), 2);
+  EXPECT_EQ(group_state_code("Stable"), 3);
+  EXPECT_EQ(group_state_code("Dead"), 4);
+  EXPECT_EQ(group_state_code("Empty"), 5);
+  EXPECT_EQ(group_state_code("Assigning"), 6);
+  EXPECT_EQ(group_state_code("Reconciling"), 7);
+  // Names it does not know (a Streams group's NotReady), and case, are 0.
+  EXPECT_EQ(group_state_code("NotReady"), 0);
+  EXPECT_EQ(group_state_code("stable"), 0);
+  EXPECT_EQ(group_state_code(""), 0);
+}
+
+TEST(Families, GroupStateHasOneSeriesPerGroupWithItsCode) {
+  lag::ClusterSample s;
+  s.partitions = {{"t", 0, 0, 10, 10}};
+  s.groups = {lag::Group{.id = "live", .state = "Stable", .assignor = "range", .described = true},
+              lag::Group{.id = "idle", .state = "Empty", .described = true},
+              lag::Group{.id = "moving", .state = "PreparingRebalance", .described = true},
+              lag::Group{.id = "undescribed"}};
+  s.committed = {{"live", "t", 0, 4}};  // the others commit nothing: still a state
+  collect::ClusterStatus c = cluster();
+  c.lag = std::make_shared<const lag::ClusterLag>(lag::compute(s, 5000));
+  const auto lines = series_lines(render_prometheus({c}));
+  std::multiset<std::string> states;
+  for (const auto& line : lines) {
+    if (line.starts_with("kafka_consumergroup_group_state{")) states.insert(line);
+  }
+  EXPECT_EQ(states, (std::multiset<std::string>{
+                        "kafka_consumergroup_group_state{cluster_name=\"c\",group=\"idle\",env=\"x\"} 5",
+                        "kafka_consumergroup_group_state{cluster_name=\"c\",group=\"live\",env=\"x\"} 3",
+                        "kafka_consumergroup_group_state{cluster_name=\"c\",group=\"moving\",env=\"x\"} 1",
+                        "kafka_consumergroup_group_state{cluster_name=\"c\",group=\"undescribed\",env=\"x\"} 0"}));
+  // A gauge, as in the reference; absent while the cluster has no lag data.
+  RecordingSink sink;
+  emit_metrics({c}, sink);
+  EXPECT_EQ(sink.types["kafka_consumergroup_group_state"], MetricType::gauge);
+  c.lag = nullptr;
+  const std::string none = render_prometheus({c});
+  EXPECT_NE(none.find("# TYPE kafka_consumergroup_group_state gauge\n"), std::string::npos);
+  EXPECT_EQ(none.find("kafka_consumergroup_group_state{"), std::string::npos);
+}
+
 // A cluster with many groups, some with data loss, so shards split them.
 collect::ClusterStatus many_groups() {
   lag::ClusterSample s;
