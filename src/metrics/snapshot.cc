@@ -13,6 +13,23 @@ namespace {
 constexpr int kGzipLevel = 1;
 }  // namespace
 
+std::string not_ready_reason(const std::vector<collect::ClusterStatus>& clusters) {
+  std::string waiting;
+  std::string errors;
+  bool answered = false;
+  for (const auto& c : clusters) {
+    if (!c.first_cycle_done) waiting += (waiting.empty() ? "" : ", ") + c.name;
+    // A cluster that is down now but answered once still has served data
+    // (stale, then dropped after max_staleness): that is not "no data yet".
+    if (c.up || c.last_success_unix_seconds > 0) answered = true;
+    if (!c.last_error.empty()) errors += (errors.empty() ? "" : "; ") + c.name + ": " + c.last_error;
+  }
+  if (!waiting.empty()) return "first cycle not finished for: " + waiting;
+  if (answered) return {};
+  if (clusters.empty()) return "no cluster configured";
+  return "no cluster has answered yet" + (errors.empty() ? std::string() : " (" + errors + ")");
+}
+
 Snapshot::Snapshot(std::vector<collect::ClusterStatus> clusters, ExporterStats stats, GzipExposition metrics,
                    bool ready, std::string not_ready_reason)
     : clusters_(std::move(clusters)),
@@ -139,14 +156,11 @@ std::shared_ptr<const Snapshot> SnapshotStore::build(bool standby) const {
   }
   std::vector<collect::ClusterStatus> clusters;
   clusters.reserve(entries_.size());
-  std::string waiting;
-  for (const auto& e : entries_) {
-    clusters.push_back(e.status);
-    if (!e.status.first_cycle_done) waiting += (waiting.empty() ? "" : ", ") + e.status.name;
-  }
+  for (const auto& e : entries_) clusters.push_back(e.status);
+  std::string not_ready = not_ready_reason(clusters);
   GzipExposition gz = render_prometheus_gzip(clusters, stats, kGzipLevel);
-  return std::make_shared<const Snapshot>(std::move(clusters), stats, std::move(gz), waiting.empty(),
-                                          waiting.empty() ? "" : "first cycle not finished for: " + waiting);
+  const bool ready = not_ready.empty();
+  return std::make_shared<const Snapshot>(std::move(clusters), stats, std::move(gz), ready, std::move(not_ready));
 }
 
 }  // namespace klag::metrics

@@ -50,7 +50,8 @@ class Snapshot {
   // GET /api/v1/groups (metrics/api.h), rendered at most once, by the first
   // request that asks (the page polls it; scrapers never do).
   std::shared_ptr<const std::string> groups_json() const;
-  // Every cluster finished its first cycle (successful or not).
+  // Every cluster finished its first cycle, and at least one cycle of one
+  // cluster ever succeeded (see not_ready_reason below).
   bool ready() const { return ready_; }
   const std::string& not_ready_reason() const { return not_ready_reason_; }
   // The data the text was rendered from, for other encodings (OTLP).
@@ -69,6 +70,15 @@ class Snapshot {
   bool ready_;
   std::string not_ready_reason_;
 };
+
+// Why GET /ready answers 503 for these statuses, or empty when it answers
+// 200: some cluster has not finished its first cycle yet (successful or
+// not), or none has ever had a successful cycle, so there is no data to
+// serve (a load balancer must not route to this replica; the reference
+// klag-exporter answers 503 then too). A cluster that answered once stays
+// "answered" while it is down: a Kafka outage must not take every replica
+// out of the load balancer (its data is served stale, then `up` says 0).
+std::string not_ready_reason(const std::vector<collect::ClusterStatus>& clusters);
 
 class SnapshotStore {
  public:

@@ -68,5 +68,44 @@ TEST(MetricsRoute, GzipForScrapersPlainTextSharedWhenSmallStreamedWhenLarge) {
   }
 }
 
+TEST(ReadyRoute, ServiceUnavailableUntilSomeClusterAnswered) {
+  collect::ClusterStatus c;
+  c.name = "c";
+  metrics::SnapshotStore store({c});
+  const Handler handler = make_routes(store, std::chrono::seconds(60), nullptr);
+  Response r = handler(get("/ready", false));
+  EXPECT_EQ(r.status, 503);
+  ASSERT_NE(r.body, nullptr);
+  EXPECT_EQ(*r.body, "not ready: first cycle not finished for: c\n");
+
+  // The first cycle failed: the loop runs, but there is nothing to serve.
+  c.first_cycle_done = true;
+  c.cycles = c.failed_cycles = 1;
+  c.last_error = "list_groups: Local: Broker transport failure";
+  store.publish(c);
+  r = handler(get("/ready", false));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(*r.body, "not ready: no cluster has answered yet (c: list_groups: Local: Broker transport failure)\n");
+  // Liveness is another matter: the loop is alive.
+  EXPECT_EQ(handler(get("/health", false)).status, 200);
+
+  c.cycles = 2;
+  c.up = true;
+  c.last_error.clear();
+  c.last_success_unix_seconds = 1700000000;
+  store.publish(c);
+  r = handler(get("/ready", false));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(*r.body, "ready\n");
+
+  // Down again later: still ready, serving the last data as stale.
+  c.up = false;
+  c.cycles = 3;
+  c.failed_cycles = 2;
+  c.last_error = "metadata: timed out";
+  store.publish(c);
+  EXPECT_EQ(handler(get("/ready", false)).status, 200);
+}
+
 }  // namespace
 }  // namespace klag::http

@@ -279,13 +279,66 @@ TEST(SnapshotStore, ReadyOnlyAfterEveryClusterFinishedItsFirstCycle) {
   b.name = "b";
   SnapshotStore store({a, b});
   EXPECT_FALSE(store.current()->ready());
-  EXPECT_NE(store.current()->not_ready_reason().find("a, b"), std::string::npos);
+  EXPECT_EQ(store.current()->not_ready_reason(), "first cycle not finished for: a, b");
   a.first_cycle_done = true;
+  a.up = true;
+  a.last_success_unix_seconds = 1700000000;
   store.publish(a);
   EXPECT_FALSE(store.current()->ready());
-  b.first_cycle_done = true;  // a failed first cycle still counts
+  EXPECT_EQ(store.current()->not_ready_reason(), "first cycle not finished for: b");
+  b.first_cycle_done = true;  // a failed first cycle still counts, once another cluster answered
+  b.last_error = "list_groups: timed out";
   store.publish(b);
   EXPECT_TRUE(store.current()->ready());
+  EXPECT_EQ(store.current()->not_ready_reason(), "");
+}
+
+TEST(SnapshotStore, NotReadyWhileNoClusterHasEverAnswered) {
+  ClusterStatus a;
+  a.name = "a";
+  ClusterStatus b;
+  b.name = "b";
+  SnapshotStore store({a, b});
+  // Both first cycles failed: every loop ran, but there is no data to serve.
+  a.first_cycle_done = b.first_cycle_done = true;
+  a.cycles = b.cycles = a.failed_cycles = b.failed_cycles = 1;
+  a.last_error = "connect: broker down";
+  b.last_error = "list_groups: timed out";
+  store.publish(a);
+  store.publish(b);
+  EXPECT_FALSE(store.current()->ready());
+  EXPECT_EQ(store.current()->not_ready_reason(),
+            "no cluster has answered yet (a: connect: broker down; b: list_groups: timed out)");
+  // More failed cycles change nothing.
+  a.cycles = a.failed_cycles = 5;
+  store.publish(a);
+  EXPECT_FALSE(store.current()->ready());
+  // One cycle of one cluster succeeds: ready.
+  b.cycles = 2;
+  b.up = true;
+  b.last_error.clear();
+  b.last_success_unix_seconds = 1700000000.5;
+  store.publish(b);
+  EXPECT_TRUE(store.current()->ready());
+  // It goes down again: still ready (its data is served stale, `up` says 0).
+  b.up = false;
+  b.cycles = b.failed_cycles = 3;
+  b.last_error = "metadata: timed out";
+  store.publish(b);
+  EXPECT_TRUE(store.current()->ready());
+  // A new leadership term forgets the old term's answers.
+  store.reset_clusters({ClusterStatus{.name = "a"}, ClusterStatus{.name = "b"}});
+  EXPECT_FALSE(store.current()->ready());
+}
+
+TEST(SnapshotStore, NotReadyReasonWithoutErrorsOrClusters) {
+  ClusterStatus a;
+  a.name = "a";
+  a.first_cycle_done = true;  // failed, with no error text (a cancelled step)
+  EXPECT_EQ(not_ready_reason({a}), "no cluster has answered yet");
+  a.up = true;  // up implies a success even before the timestamp is set
+  EXPECT_EQ(not_ready_reason({a}), "");
+  EXPECT_EQ(not_ready_reason({}), "no cluster configured");
 }
 
 TEST(SnapshotStore, PublishReplacesTheClusterAndKeepsOlderSnapshotsIntact) {
