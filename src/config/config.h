@@ -3,9 +3,12 @@
 //
 // Plain values only. Loading validates everything up front (durations, regex
 // filters, label names, unknown keys), so the rest of the program never sees
-// an invalid Config. Immutable after load; safe to read from any thread.
+// an invalid Config. Keys of the reference exporter that have no effect here
+// load with a warning (Config::warnings). Immutable after load; safe to read
+// from any thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -119,8 +122,8 @@ struct Exporter {
   bool member_labels = true;
   // Deadline of one collection cycle. Default: poll_interval.
   std::optional<Duration> cycle_timeout;
-  // How long a failing cluster keeps serving its last good lag data.
-  // Default: 3 * poll_interval.
+  // How long a failing cluster keeps serving its last good lag data (the
+  // reference's staleness_threshold). Default: see effective_max_staleness().
   std::optional<Duration> max_staleness;
   TimestampSampling timestamp_sampling;
   ConsumerStatus consumer_status;
@@ -130,7 +133,13 @@ struct Exporter {
 
   bool operator==(const Exporter&) const = default;
   Duration effective_cycle_timeout() const { return cycle_timeout.value_or(poll_interval); }
-  Duration effective_max_staleness() const { return max_staleness.value_or(3 * poll_interval); }
+  // Three cycles, but never less than kMinDefaultStaleness: at a short
+  // poll_interval three cycles are shorter than a group coordinator's
+  // failover, and the data would vanish during every rolling restart.
+  Duration effective_max_staleness() const {
+    return max_staleness.value_or(std::max<Duration>(kMinDefaultStaleness, 3 * poll_interval));
+  }
+  static constexpr Duration kMinDefaultStaleness{std::chrono::seconds(30)};
 };
 
 struct Cluster {
@@ -149,9 +158,23 @@ struct Cluster {
   bool operator==(const Cluster&) const = default;
 };
 
+// A key accepted for compatibility with the reference exporter that does
+// nothing here, or less than there: one per key, saying what we do instead.
+struct ConfigWarning {
+  std::string key;  // dotted key path, as in ConfigError
+  int line = 0;
+  std::string message;
+
+  // "config warning at exporter.performance.kafka_timeout (line 9): ignored: ..."
+  std::string to_string() const;
+};
+
 struct Config {
   Exporter exporter;
   std::vector<Cluster> clusters;
+  // In file order. parse() only returns them; load_file() also logs each
+  // one at warn level, so every start and reload shows them.
+  std::vector<ConfigWarning> warnings;
 
   // The cluster hosting a coordination group (see KafkaCoordination).
   const Cluster& coordination_cluster(const KafkaCoordination& k) const;
@@ -172,6 +195,8 @@ struct ReloadPlan {
 // fail with a message naming the key; the caller keeps `current`.
 std::expected<ReloadPlan, std::string> plan_reload(const Config& current, const Config& next);
 
+// The first problem found in a file; `more` holds the others, so one run
+// reports every bad key rather than one per attempt.
 struct ConfigError {
   // Dotted key path, e.g. "clusters[1].group_whitelist[0]"; empty if the
   // error is about the file as a whole (unreadable, TOML syntax).
@@ -179,8 +204,12 @@ struct ConfigError {
   // 1-based line in the file, 0 when unknown.
   int line = 0;
   std::string message;
+  // Further errors in the same file, in file order (checks that span
+  // several keys, with line 0, last). Empty in the errors it holds.
+  std::vector<ConfigError> more;
 
-  // "config error at clusters[1].name (line 12): must not be empty"
+  // "config error at clusters[1].name (line 12): must not be empty", then
+  // one such line per error in `more`.
   std::string to_string() const;
 };
 
@@ -196,11 +225,15 @@ std::expected<Config, ConfigError> parse(std::string_view toml_text, const EnvLo
 // Reads and parses a file.
 std::expected<Config, ConfigError> load_file(const std::string& path, const EnvLookup& env);
 
-// Parses "500ms", "30s", "5m", "1h" (and combinations such as "1m30s").
+// Parses durations as we and the reference (Rust humantime) write them:
+// "500ms", "30s", "5m", "1h", "1m30s", and also "1min", "60sec", "30 s",
+// "1m 30s", "2hours", "1d", "1.5s". The result must be a whole number of
+// milliseconds.
 std::expected<Duration, std::string> parse_duration(std::string_view text);
 
 // Replaces ${VAR} and ${VAR:-default} in `text`. An unset VAR without a
-// default is an error naming VAR. "$$" is a literal '$'.
+// default is an error naming VAR; ${?VAR} (the reference's spelling of an
+// optional variable) gives "" instead. "$$" is a literal '$'.
 std::expected<std::string, std::string> substitute_env(std::string_view text,
                                                        const EnvLookup& env);
 

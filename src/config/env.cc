@@ -1,4 +1,4 @@
-// ${VAR} / ${VAR:-default} substitution in string values.
+// ${VAR} / ${VAR:-default} / ${?VAR} substitution in string values.
 #include <cstdlib>
 #include <string>
 
@@ -52,7 +52,10 @@ std::expected<std::string, std::string> substitute_env(std::string_view text,
                              "\" (missing \"}\"; write \"$${\" for a literal \"${\")");
     }
     const std::string_view reference = text.substr(i, close + 1 - i);
-    const std::string_view inner = text.substr(i + 2, close - i - 2);
+    std::string_view inner = text.substr(i + 2, close - i - 2);
+    // ${?VAR}: the reference's way to say a variable may be unset (then "").
+    const bool optional = inner.starts_with('?');
+    if (optional) inner.remove_prefix(1);
     const std::size_t separator = inner.find(":-");
     const std::string name(inner.substr(0, separator));
     if (!is_valid_variable_name(name)) {
@@ -63,10 +66,10 @@ std::expected<std::string, std::string> substitute_env(std::string_view text,
     if (separator != std::string_view::npos) {
       // Shell semantics: ":-" also replaces a variable that is set but empty.
       if (!value || value->empty()) value = std::string(inner.substr(separator + 2));
-    } else if (!value) {
+    } else if (!value && !optional) {
       return std::unexpected("environment variable " + name + " is not set");
     }
-    out += *value;
+    if (value) out += *value;
     i = close + 1;
   }
   return out;

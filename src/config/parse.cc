@@ -5,9 +5,37 @@
 #include <exception>
 #include <memory>
 
+#include <spdlog/spdlog.h>
+
 #include "config/reader.h"
 
 namespace klag::config {
+namespace {
+
+// Checks that span keys of different tables. `clusters_ok`: every cluster
+// parsed, so a name missing from them is really missing.
+void check_across_keys(detail::Context& ctx, const Config& config, bool clusters_ok) {
+  // A coordination group lives on one of the configured clusters.
+  auto check_cluster = [&](bool enabled, const KafkaCoordination& k, const char* key) {
+    if (!enabled || k.cluster.empty() || !clusters_ok) return;
+    for (const auto& c : config.clusters) {
+      if (c.name == k.cluster) return;
+    }
+    ctx.fail(key, 0, "names no [[clusters]] entry: \"" + k.cluster + "\"");
+  };
+  const Exporter& ex = config.exporter;
+  check_cluster(ex.leadership.enabled && ex.leadership.provider == "kafka", ex.leadership.kafka,
+                "exporter.leadership.cluster");
+  check_cluster(ex.sharding.enabled, ex.sharding.kafka, "exporter.sharding.cluster");
+  if (ex.leadership.enabled && ex.leadership.provider == "kubernetes" && ex.leadership.api_url.empty() &&
+      (!ctx.env("KUBERNETES_SERVICE_HOST") || !ctx.env("KUBERNETES_SERVICE_PORT"))) {
+    ctx.fail("exporter.leadership.api_url", 0,
+             "not set, and KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not in the environment "
+             "(not running in a pod?)");
+  }
+}
+
+}  // namespace
 
 std::expected<Config, ConfigError> parse(std::string_view toml_text, const EnvLookup& env,
                                          std::string_view source) {
@@ -29,27 +57,10 @@ std::expected<Config, ConfigError> parse(std::string_view toml_text, const EnvLo
     if (const toml::table* exporter = top.read_table("exporter")) {
       detail::parse_exporter(ctx, *exporter, config.exporter);
     }
-    detail::parse_clusters(ctx, root.get("clusters"), config.clusters);
+    const bool clusters_ok = detail::parse_clusters(ctx, root.get("clusters"), config.clusters);
+    check_across_keys(ctx, config, clusters_ok);
     if (ctx.failed()) return std::unexpected(ctx.error());
-    // A coordination group lives on one of the configured clusters.
-    auto check_cluster = [&](bool enabled, const KafkaCoordination& k, const char* key) {
-      if (!enabled || k.cluster.empty()) return;
-      for (const auto& c : config.clusters) {
-        if (c.name == k.cluster) return;
-      }
-      ctx.fail(key, 0, "names no [[clusters]] entry: \"" + k.cluster + "\"");
-    };
-    const Exporter& ex = config.exporter;
-    check_cluster(ex.leadership.enabled && ex.leadership.provider == "kafka", ex.leadership.kafka,
-                  "exporter.leadership.cluster");
-    check_cluster(ex.sharding.enabled, ex.sharding.kafka, "exporter.sharding.cluster");
-    if (ex.leadership.enabled && ex.leadership.provider == "kubernetes" && ex.leadership.api_url.empty() &&
-        (!ctx.env("KUBERNETES_SERVICE_HOST") || !ctx.env("KUBERNETES_SERVICE_PORT"))) {
-      ctx.fail("exporter.leadership.api_url", 0,
-               "not set, and KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not in the environment "
-               "(not running in a pod?)");
-    }
-    if (ctx.failed()) return std::unexpected(ctx.error());
+    config.warnings = ctx.warnings();
     return config;
   } catch (const std::exception& e) {
     return std::unexpected(
@@ -70,7 +81,13 @@ std::expected<Config, ConfigError> load_file(const std::string& path, const EnvL
   while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, count);
   // fopen succeeds on a directory on Linux; the read then fails with EISDIR.
   if (std::ferror(file.get())) return fail(errno);
-  return parse(text, env, path);
+  auto config = parse(text, env, path);
+  // Logged here rather than by the caller so that every load, at start and
+  // on reload, shows them; parse() stays free of I/O for tests.
+  if (config) {
+    for (const ConfigWarning& w : config->warnings) spdlog::warn("{}", w.to_string());
+  }
+  return config;
 }
 
 }  // namespace klag::config

@@ -12,17 +12,21 @@ namespace klag::config::detail {
 namespace {
 
 // Each pattern is compiled on its own first so the error points at its array
-// index; then the list as a whole, exactly as NameFilter will compile it.
+// index; then, when all elements were valid (`read_ok`), the list as a
+// whole, exactly as NameFilter will compile it.
 void check_patterns(Context& ctx, const TableReader& r, std::string_view key,
-                    const std::vector<std::string>& patterns) {
+                    const std::vector<std::string>& patterns, bool read_ok) {
   const toml::node* node = r.find(key);
-  if (node == nullptr) return;  // absent: the defaults are valid
-  const toml::array& array = *node->as_array();
+  const toml::array* array = node != nullptr ? node->as_array() : nullptr;
+  if (array == nullptr) return;  // absent (the defaults are valid), or not an array (reported)
+  bool each_ok = read_ok;
   for (std::size_t i = 0; i < patterns.size(); ++i) {
     if (auto filter = NameFilter::create({patterns[i]}, {}); !filter) {
-      return ctx.fail(index_key(r.path(key), i), line_of(*array.get(i)), filter.error());
+      ctx.fail(index_key(r.path(key), i), line_of(*array->get(i)), filter.error());
+      each_ok = false;
     }
   }
+  if (!each_ok) return;
   if (auto filter = NameFilter::create(patterns, {}); !filter) {
     ctx.fail(r.path(key), line_of(*node), filter.error());
   }
@@ -44,7 +48,6 @@ void read_properties(Context& ctx, const toml::table& table, const std::string& 
                      const std::string& prefix, std::map<std::string, std::string>& out) {
   // File order, so a property set twice is reported at its second occurrence.
   for (const auto& [key, node_ptr] : entries_in_file_order(table)) {
-    if (ctx.failed()) return;
     const toml::node& node = *node_ptr;
     const std::string name =
         prefix.empty() ? std::string(key->str()) : prefix + "." + std::string(key->str());
@@ -55,7 +58,7 @@ void read_properties(Context& ctx, const toml::table& table, const std::string& 
       continue;
     } else if (const auto* text = node.as_string()) {
       value = ctx.substitute(text->get(), key_path, line_of(node));
-      if (!value) return;
+      if (!value) continue;
     } else if (const auto* integer = node.as_integer()) {
       value = std::to_string(integer->get());  // decimal even if written as 0x..
     } else if (const auto* flag = node.as_boolean()) {
@@ -63,12 +66,12 @@ void read_properties(Context& ctx, const toml::table& table, const std::string& 
     } else if (const auto* number = node.as_floating_point()) {
       value = float_text(number->get());
     } else {
-      return ctx.fail(
-          key_path, line_of(node),
-          "expected a string, integer, float or boolean, got " + std::string(type_name(node)));
+      ctx.fail(key_path, line_of(node),
+               "expected a string, integer, float or boolean, got " + std::string(type_name(node)));
+      continue;
     }
     if (!out.emplace(name, std::move(*value)).second) {
-      return ctx.fail(key_path, line_of(node), "property " + quote(name) + " is set twice");
+      ctx.fail(key_path, line_of(node), "property " + quote(name) + " is set twice");
     }
   }
 }
@@ -80,27 +83,29 @@ void read_labels(Context& ctx, const toml::table& table, const std::string& path
     const std::string name(key->str());
     const std::string key_path = join_key(path, name);
     if (!is_valid_label_name(name)) {
-      return ctx.fail(key_path, line_of(*key),
-                      "invalid label name " + quote(name) +
-                          ": must match [a-zA-Z_][a-zA-Z0-9_]* and not start with \"__\"");
+      ctx.fail(key_path, line_of(*key),
+               "invalid label name " + quote(name) + ": must match [a-zA-Z_][a-zA-Z0-9_]* and not start with \"__\"");
+      continue;
     }
     if (is_builtin_label(name)) {
-      return ctx.fail(key_path, line_of(*key),
-                      "label name " + quote(name) + " collides with a built-in label");
+      ctx.fail(key_path, line_of(*key), "label name " + quote(name) + " collides with a built-in label");
+      continue;
     }
     const auto* text = node->as_string();
     if (text == nullptr) {
-      return ctx.fail(key_path, line_of(*node),
-                      "expected a string, got " + std::string(type_name(*node)));
+      ctx.fail(key_path, line_of(*node), "expected a string, got " + std::string(type_name(*node)));
+      continue;
     }
-    auto value = ctx.substitute(text->get(), key_path, line_of(*node));
-    if (!value) return;
-    labels.emplace_back(name, std::move(*value));
+    if (auto value = ctx.substitute(text->get(), key_path, line_of(*node))) {
+      labels.emplace_back(name, std::move(*value));
+    }
   }
   out = std::move(labels);
 }
 
-void parse_cluster(Context& ctx, const toml::table& table, const std::string& path, Cluster& out) {
+// False when the cluster had an error.
+bool parse_cluster(Context& ctx, const toml::table& table, const std::string& path, Cluster& out) {
+  const std::size_t errors_before = ctx.error_count();
   TableReader r(ctx, table, path);
   r.reject_unknown({"name", "bootstrap_servers", "group_whitelist", "group_blacklist",
                     "topic_whitelist", "topic_blacklist", "consumer_properties", "labels",
@@ -109,9 +114,11 @@ void parse_cluster(Context& ctx, const toml::table& table, const std::string& pa
       {"name", &out.name}, {"bootstrap_servers", &out.bootstrap_servers}};
   for (const auto& [key, value] : required) {
     // A missing key points at the [[clusters]] header line.
-    if (!ctx.failed() && !r.has(key)) ctx.fail(r.path(key), r.line(), "is required");
-    r.read_string(key, *value);
-    if (!ctx.failed() && value->empty()) ctx.fail(r.path(key), r.line(key), "must not be empty");
+    if (!r.has(key)) {
+      ctx.fail(r.path(key), r.line(), "is required");
+    } else if (r.read_string(key, *value) && value->empty()) {
+      r.fail(key, "must not be empty");
+    }
   }
   const std::pair<std::string_view, std::vector<std::string>*> filters[] = {
       {"group_whitelist", &out.group_whitelist},
@@ -119,8 +126,8 @@ void parse_cluster(Context& ctx, const toml::table& table, const std::string& pa
       {"topic_whitelist", &out.topic_whitelist},
       {"topic_blacklist", &out.topic_blacklist}};
   for (const auto& [key, patterns] : filters) {
-    r.read_strings(key, *patterns);
-    if (!ctx.failed()) check_patterns(ctx, r, key, *patterns);
+    const bool read_ok = r.read_strings(key, *patterns);
+    check_patterns(ctx, r, key, *patterns, read_ok);
   }
   if (const toml::table* properties = r.read_table("consumer_properties")) {
     read_properties(ctx, *properties, r.path("consumer_properties"), "", out.consumer_properties);
@@ -129,44 +136,52 @@ void parse_cluster(Context& ctx, const toml::table& table, const std::string& pa
     read_labels(ctx, *labels, r.path("labels"), out.labels);
   }
   r.read_bool("member_labels", out.member_labels);
+  return ctx.error_count() == errors_before;
 }
 
 }  // namespace
 
-void parse_clusters(Context& ctx, const toml::node* node, std::vector<Cluster>& out) {
-  if (ctx.failed()) return;
+bool parse_clusters(Context& ctx, const toml::node* node, std::vector<Cluster>& out) {
   const toml::array* array = node != nullptr ? node->as_array() : nullptr;
   if (node != nullptr && array == nullptr) {
-    return ctx.fail(
-        "clusters", line_of(*node),
-        "expected an array of tables ([[clusters]]), got " + std::string(type_name(*node)));
+    ctx.fail("clusters", line_of(*node),
+             "expected an array of tables ([[clusters]]), got " + std::string(type_name(*node)));
+    return false;
   }
   if (array == nullptr || array->empty()) {
-    return ctx.fail("clusters", node != nullptr ? line_of(*node) : 0,
-                    "at least one [[clusters]] entry is required");
+    ctx.fail("clusters", node != nullptr ? line_of(*node) : 0, "at least one [[clusters]] entry is required");
+    return false;
   }
+  bool all_ok = true;
   std::map<std::string, std::size_t> index_by_name;
   for (std::size_t i = 0; i < array->size(); ++i) {
     const toml::node& element = *array->get(i);
     const std::string path = index_key("clusters", i);
     const auto* table = element.as_table();
     if (table == nullptr) {
-      return ctx.fail(path, line_of(element),
-                      "expected a table, got " + std::string(type_name(element)));
+      ctx.fail(path, line_of(element), "expected a table, got " + std::string(type_name(element)));
+      all_ok = false;
+      continue;
     }
     Cluster cluster;
-    parse_cluster(ctx, *table, path, cluster);
-    if (ctx.failed()) return;
+    if (!parse_cluster(ctx, *table, path, cluster)) {
+      all_ok = false;
+      // A name that did not parse cannot be compared with the others.
+      if (cluster.name.empty()) continue;
+    }
     // The name is the cluster_name label: two clusters sharing it would
     // produce colliding series.
     auto [it, inserted] = index_by_name.emplace(cluster.name, i);
     if (!inserted) {
-      return ctx.fail(join_key(path, "name"), line_of(*table->get("name")),
-                      "duplicate cluster name " + quote(cluster.name) + " (also used by " +
-                          index_key("clusters", it->second) + ")");
+      ctx.fail(join_key(path, "name"), line_of(*table->get("name")),
+               "duplicate cluster name " + quote(cluster.name) + " (also used by " +
+                   index_key("clusters", it->second) + ")");
+      all_ok = false;
+      continue;
     }
     out.push_back(std::move(cluster));
   }
+  return all_ok;
 }
 
 }  // namespace klag::config::detail

@@ -22,6 +22,16 @@ TEST(SubstituteEnv, ReplacesSetVariables) {
   EXPECT_EQ(substitute_ok("no references", env), "no references");
 }
 
+TEST(SubstituteEnv, QuestionMarkMakesAVariableOptional) {
+  // The reference's ${?VAR}: "" when unset, instead of our error.
+  auto env = fake_env({{"SET", "value"}});
+  EXPECT_EQ(substitute_ok("a${?MISSING}b", env), "ab");
+  EXPECT_EQ(substitute_ok("${?SET}", env), "value");
+  EXPECT_EQ(substitute_ok("${?MISSING:-fallback}", env), "fallback");
+  EXPECT_FALSE(substitute_env("${?}", env));
+  EXPECT_FALSE(substitute_env("${?1X}", env));
+}
+
 TEST(SubstituteEnv, UsesDefaultWhenUnsetOrEmpty) {
   auto env = fake_env({{"SET", "value"}, {"EMPTY", ""}});
   EXPECT_EQ(substitute_ok("${MISSING:-fallback}", env), "fallback");

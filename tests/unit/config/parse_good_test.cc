@@ -138,15 +138,48 @@ TEST(ParseGood, ReferenceExampleLoads) {
 }
 
 TEST(ParseGood, DurationsOfEveryForm) {
-  const std::pair<const char*, Duration> cases[] = {{"500ms", 500ms}, {"45s", 45s},
-                                                    {"2m", 2min},     {"1h", 1h},
-                                                    {"1m30s", 90s},   {"1h0m1s5ms", 1h + 1s + 5ms}};
+  // Ours, then the reference's (Rust humantime).
+  const std::pair<const char*, Duration> cases[] = {
+      {"500ms", 500ms}, {"45s", 45s},       {"2m", 2min},    {"1h", 1h},        {"1m30s", 90s},
+      {"1h0m1s5ms", 1h + 1s + 5ms},         {"1min", 1min},  {"60sec", 60s},    {"30 s", 30s},
+      {"1m 30s", 90s},  {"2hours", 2h},     {"1d", 24h},     {"1.5s", 1500ms},  {"3 minutes", 3min}};
   for (const auto& [text, expected] : cases) {
     auto config = parse_ok(std::string("[exporter]\npoll_interval = \"") + text +
                            "\"\ncycle_timeout = \"" + text + "\"\n" + std::string(kCluster));
     EXPECT_EQ(config.exporter.poll_interval, expected) << text;
     EXPECT_EQ(config.exporter.cycle_timeout, expected) << text;
   }
+}
+
+TEST(ParseGood, HttpHostLocalhostIsIpv4Loopback) {
+  // One address to bind, independent of the resolver: IPv4 loopback.
+  for (const char* host : {"localhost", "LocalHost"}) {
+    auto config = parse_ok(std::string("[exporter]\nhttp_host = \"") + host + "\"\n" + std::string(kCluster));
+    EXPECT_EQ(config.exporter.http_host, "127.0.0.1") << host;
+    EXPECT_TRUE(config.warnings.empty());
+  }
+}
+
+TEST(ParseGood, HttpHostBracketedIpv6AsTheReferenceWritesIt) {
+  auto config = parse_ok("[exporter]\nhttp_host = \"[::]\"\n" + std::string(kCluster));
+  EXPECT_EQ(config.exporter.http_host, "::");
+}
+
+TEST(ParseGood, MaxStalenessDefaultsToThreeCyclesButAtLeast30s) {
+  auto staleness = [](const char* poll) {
+    return parse_ok(std::string("[exporter]\npoll_interval = \"") + poll + "\"\n" + std::string(kCluster))
+        .exporter.effective_max_staleness();
+  };
+  EXPECT_EQ(staleness("1s"), 30s);
+  EXPECT_EQ(staleness("5s"), 30s);
+  EXPECT_EQ(staleness("10s"), 30s);
+  EXPECT_EQ(staleness("11s"), 33s);
+  EXPECT_EQ(staleness("30s"), 90s);
+  EXPECT_EQ(staleness("2m"), 6min);
+  // A value in the file wins, even below 30 s.
+  EXPECT_EQ(parse_ok("[exporter]\npoll_interval = \"1s\"\nmax_staleness = \"5s\"\n" + std::string(kCluster))
+                .exporter.effective_max_staleness(),
+            5s);
 }
 
 TEST(ParseGood, EnvSubstitutionForms) {
