@@ -4,7 +4,14 @@
 # to this script: no Docker, no tarball. See README.md.
 #
 #   kafka-local.sh fetch                      prints the libs dir
-#   kafka-local.sh start <state-dir>          prints HOST:PORT once ready
+#   kafka-local.sh start [--prop K=V]... <state-dir>   prints HOST:PORT once ready
+#   kafka-local.sh start-cluster [--nodes N] [--prop K=V]... <dir>
+#                                             N combined nodes (default 3) in
+#                                             <dir>/node1..N, replication factor
+#                                             min(N,3); prints HOST:PORT,...
+#                                             once all N are ready. Each node
+#                                             dir takes stop/restart/status.
+#   kafka-local.sh stop-cluster [--purge] <dir>   stops every node at once
 #   kafka-local.sh restart <state-dir>        same ports and data; prints HOST:PORT
 #   kafka-local.sh stop [--purge] <state-dir>      --purge also deletes the state dir
 #   kafka-local.sh stop-all [--purge] [--under DIR] every registered broker (below DIR)
@@ -48,8 +55,23 @@ cmd_fetch() {
   echo
 }
 
+# Parses leading --prop K=V options into the array PROPS; sets SHIFTED to
+# the number of arguments consumed.
+parse_props() {
+  PROPS=()
+  SHIFTED=0
+  while [[ $# -ge 2 && "$1" == --prop ]]; do
+    [[ "$2" == *=* ]] || die "--prop wants KEY=VALUE, got '$2'"
+    PROPS+=("$2")
+    shift 2
+    SHIFTED=$((SHIFTED + 2))
+  done
+}
+
 cmd_start() {
-  [[ $# -eq 1 ]] || die "usage: start <state-dir>"
+  parse_props "$@"
+  shift "$SHIFTED"
+  [[ $# -eq 1 ]] || die "usage: start [--prop K=V]... <state-dir>"
   local sd libs attempt rc t0
   mkdir -p "$1"
   sd="$(realdir "$1")"
@@ -58,6 +80,8 @@ cmd_start() {
   ensure_libs "$KAFKA_VERSION"
   libs="$(libs_dir "$KAFKA_VERSION")"
   echo "$KAFKA_VERSION" >"$sd/version"
+  rm -f "$sd/extra.properties"
+  if ((${#PROPS[@]})); then printf '%s\n' "${PROPS[@]}" >"$sd/extra.properties"; fi
   : >"$sd/broker.log"
   t0=$SECONDS
   for ((attempt = 1; attempt <= START_ATTEMPTS; attempt++)); do
@@ -92,6 +116,93 @@ cmd_start() {
   unregister "$sd"
   if ((rc == 1)); then die "the broker exited during start-up"; fi
   die "the broker was not ready after ${READY_TIMEOUT_S} s"
+}
+
+cmd_start_cluster() {
+  local nodes=3
+  local args=()
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --nodes)
+        [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || die "--nodes wants a positive number"
+        nodes="$2"
+        shift 2
+        ;;
+      --prop)
+        [[ $# -ge 2 ]] || die "--prop wants KEY=VALUE"
+        args+=(--prop "$2")
+        shift 2
+        ;;
+      *) break ;;
+    esac
+  done
+  parse_props "${args[@]}"
+  [[ $# -eq 1 ]] || die "usage: start-cluster [--nodes N] [--prop K=V]... <dir>"
+  local dir libs i sd voters="" cid bootstraps=() t0 rc
+  mkdir -p "$1"
+  dir="$(realdir "$1")"
+  ensure_libs "$KAFKA_VERSION"
+  libs="$(libs_dir "$KAFKA_VERSION")"
+  t0=$SECONDS
+  for ((i = 1; i <= nodes; i++)); do
+    sd="$dir/node$i"
+    mkdir -p "$sd"
+    broker_runs "$sd" && die "a broker already runs in $sd"
+    [[ -e "$sd/data" ]] && die "$sd already holds a cluster: use 'restart', or 'stop-cluster --purge' first"
+    echo "$KAFKA_VERSION" >"$sd/version"
+    : >"$sd/broker.log"
+    rm -f "$sd/extra.properties"
+    if ((${#PROPS[@]})); then printf '%s\n' "${PROPS[@]}" >"$sd/extra.properties"; fi
+    allocate_ports "$sd"
+    voters+="${voters:+,}$i@127.0.0.1:$(kv "$sd/ports" controller)"
+    bootstraps+=("$(cat "$sd/bootstrap")")
+  done
+  cid="$(new_cluster_id)"
+  for ((i = 1; i <= nodes; i++)); do
+    sd="$dir/node$i"
+    printf 'node_id=%s\nnodes=%s\nvoters=%s\ncluster_id=%s\n' "$i" "$nodes" "$voters" "$cid" >"$sd/cluster"
+    write_server_properties "$sd" "$libs"
+    format_storage "$sd" "$libs" || { tail -n 20 "$sd/format.log" >&2; cmd_stop_cluster --purge "$dir"; die "formatting $sd/data failed"; }
+  done
+  # A KRaft node is ready only once a quorum of controllers runs: launch
+  # every node before waiting for any.
+  log "starting $nodes nodes on $(IFS=,; echo "${bootstraps[*]}") (kafka $KAFKA_VERSION)"
+  for ((i = 1; i <= nodes; i++)); do launch "$dir/node$i" "$libs"; done
+  for ((i = 1; i <= nodes; i++)); do
+    rc=0
+    wait_ready "$dir/node$i" "$nodes" || rc=$?
+    if ((rc != 0)); then
+      show_log_tail "$dir/node$i"
+      cmd_stop_cluster "$dir"
+      die "node $i was not ready (rc $rc)"
+    fi
+  done
+  log "$nodes nodes ready after $((SECONDS - t0)) s"
+  (IFS=,; echo "${bootstraps[*]}")
+}
+
+# SIGTERM to every node first, then wait for each: a node stopped alone
+# after its peers would wait for a quorum that is gone.
+cmd_stop_cluster() {
+  local purge=() sd pid
+  if [[ "${1:-}" == --purge ]]; then
+    purge=(--purge)
+    shift
+  fi
+  [[ $# -eq 1 ]] || die "usage: stop-cluster [--purge] <dir>"
+  [[ -d "$1" ]] || return 0
+  for sd in "$1"/node*; do
+    [[ -d "$sd" ]] || continue
+    pid="$(broker_pid "$sd")"
+    if broker_runs "$sd"; then kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; fi
+    # A stopped (SIGSTOPped) node would never act on SIGTERM.
+    if [[ -n "$pid" ]]; then kill -CONT -- "-$pid" 2>/dev/null || true; fi
+  done
+  for sd in "$1"/node*; do
+    [[ -d "$sd" ]] || continue
+    cmd_stop "${purge[@]}" "$sd"
+  done
+  if ((${#purge[@]})); then rm -rf "$1"; fi
 }
 
 cmd_restart() {

@@ -4,6 +4,7 @@
     metadata_probe.py HOST:PORT                    one attempt
     metadata_probe.py HOST:PORT --wait S [--pid P] retry until ready, S seconds,
                                                    or until process P is gone
+    --brokers N                                    ready once N brokers are listed
 
 Exit status: 0 ready, 1 not ready / process gone, 2 timed out.
 
@@ -56,9 +57,9 @@ def broker_count(host: str, port: int, timeout: float) -> int:
     return brokers
 
 
-def ready(host: str, port: int) -> bool:
+def ready(host: str, port: int, brokers: int = 1) -> bool:
     try:
-        return broker_count(host, port, 1.0) >= 1
+        return broker_count(host, port, 1.0) >= brokers
     except (OSError, ValueError, struct.error):
         return False
 
@@ -78,6 +79,7 @@ def main() -> int:
     ap.add_argument("bootstrap", help="HOST:PORT")
     ap.add_argument("--wait", type=float, default=0, help="seconds to keep trying")
     ap.add_argument("--pid", type=int, help="give up when this process is gone")
+    ap.add_argument("--brokers", type=int, default=1, help="ready once Metadata lists this many brokers")
     args = ap.parse_args()
     host, _, port = args.bootstrap.rpartition(":")
 
@@ -85,7 +87,7 @@ def main() -> int:
     while True:
         if args.pid is not None and not process_alive(args.pid):
             return 1
-        if ready(host, int(port)):
+        if ready(host, int(port), args.brokers):
             return 0
         if time.monotonic() >= deadline:
             return 2 if args.wait > 0 else 1

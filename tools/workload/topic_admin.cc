@@ -101,9 +101,9 @@ int partition_count(rd_kafka_t* rk, const std::string& topic) {
 }
 
 CreateOutcome create_topic(rd_kafka_t* rk, const std::string& topic, int partitions, const Settings& configs,
-                           bool if_not_exists) {
+                           bool if_not_exists, int replication) {
   char errstr[512];
-  NewTopicPtr nt(rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, errstr, sizeof errstr));
+  NewTopicPtr nt(rd_kafka_NewTopic_new(topic.c_str(), partitions, replication, errstr, sizeof errstr));
   if (!nt) throw WorkloadError("create topic " + topic + ": " + errstr);
   for (const auto& [k, v] : configs) {
     check(rd_kafka_NewTopic_set_config(nt.get(), k.c_str(), v.c_str()), "topic config " + k);

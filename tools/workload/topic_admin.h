@@ -42,11 +42,12 @@ int partition_count(rd_kafka_t* rk, const std::string& topic);
 
 enum class CreateOutcome { created, existed };
 
-// CreateTopics with replication factor 1, then waits for `partitions`
-// partitions with leaders. An existing topic is an error unless
+// CreateTopics with `replication` replicas per partition (1 by default; -1
+// takes the broker's default.replication.factor), then waits for
+// `partitions` partitions with leaders. An existing topic is an error unless
 // `if_not_exists`, and even then its partition count must match.
 CreateOutcome create_topic(rd_kafka_t* rk, const std::string& topic, int partitions, const Settings& configs,
-                           bool if_not_exists);
+                           bool if_not_exists, int replication = 1);
 
 // DeleteTopics, then waits until metadata no longer lists the topic.
 // Returns false if the topic did not exist (an error unless `if_exists`).

@@ -79,10 +79,27 @@ gssapi_properties() {
     "listener.name.gssapi.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"$sd/gssapi/kafka.keytab\" principal=\"$principal\";"
 }
 
+# A node of a multi-node cluster (`start-cluster`) has a `cluster` file:
+# node_id=, nodes=, voters= (the controller quorum) and cluster_id= (shared
+# by all nodes). Without it the state dir is a single node, id 1.
+node_id() { local v; v="$(kv "$1/cluster" node_id)"; echo "${v:-1}"; }
+node_count() { local v; v="$(kv "$1/cluster" nodes)"; echo "${v:-1}"; }
+
 write_server_properties() {
-  local sd="$1" libs="$2" port ctrl listeners advertised name name_port host
+  local sd="$1" libs="$2" port ctrl listeners advertised name name_port host voters nodes rf min_isr parts
   port="$(kv "$sd/ports" broker)"
   ctrl="$(kv "$sd/ports" controller)"
+  voters="$(kv "$sd/cluster" voters)"
+  voters="${voters:-1@127.0.0.1:$ctrl}"
+  nodes="$(node_count "$sd")"
+  # Replicas of internal and new topics: one per node up to three, and
+  # writes need two in sync once there are three (as in production).
+  rf=$((nodes < 3 ? nodes : 3))
+  min_isr=$((rf >= 3 ? 2 : 1))
+  # One node: one partition of each internal topic, so the first group or
+  # transaction is ready sooner. Several nodes: enough __consumer_offsets
+  # partitions that every node coordinates some groups.
+  parts=$((nodes > 1 ? 2 * nodes : 1))
   listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$ctrl"
   advertised="PLAINTEXT://127.0.0.1:$port"
   rm -f "$sd/listeners"
@@ -96,7 +113,7 @@ write_server_properties() {
   done
   {
     printf '%s\n' "# Written by tools/kafka/kafka-local.sh: one combined KRaft node for tests." \
-      "process.roles=broker,controller" "node.id=1" "controller.quorum.voters=1@127.0.0.1:$ctrl" \
+      "process.roles=broker,controller" "node.id=$(node_id "$sd")" "controller.quorum.voters=$voters" \
       "controller.listener.names=CONTROLLER" "inter.broker.listener.name=PLAINTEXT" "log.dirs=$sd/data"
     if secure "$sd"; then
       secure_properties "$sd" "$listeners" "$advertised"
@@ -107,13 +124,13 @@ write_server_properties() {
         "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
     fi
     cat <<EOF
-# One node: every internal topic has one replica.
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-# Few internal partitions: the first group or transaction is ready sooner.
-offsets.topic.num.partitions=1
-transaction.state.log.num.partitions=1
+offsets.topic.replication.factor=$rf
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$min_isr
+default.replication.factor=$rf
+min.insync.replicas=$min_isr
+offsets.topic.num.partitions=$parts
+transaction.state.log.num.partitions=$parts
 num.partitions=1
 auto.create.topics.enable=false
 group.initial.rebalance.delay.ms=0
@@ -127,10 +144,15 @@ EOF
     # coordinator module and would only warn about unknown settings.
     if compgen -G "$libs/kafka-share-coordinator-*.jar" >/dev/null; then
       cat <<EOF
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-share.coordinator.state.topic.num.partitions=1
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$min_isr
+share.coordinator.state.topic.num.partitions=$parts
 EOF
+    fi
+    # Extra broker properties given with --prop at start: last, so they win.
+    if [[ -f "$sd/extra.properties" ]]; then
+      echo "# --prop"
+      cat "$sd/extra.properties"
     fi
   } >"$sd/server.properties"
 }
@@ -151,15 +173,17 @@ new_cluster_id() {
 # kafka.tools.StorageTool is the class in 3.9 and 4.x alike (kafka_2.13 jar).
 # Returns non-zero on failure, with the tool's output in format.log.
 format_storage() {
-  local sd="$1" libs="$2" cds
+  local sd="$1" libs="$2" cds cid
   cds="$(cds_use_opt "$libs")"
+  cid="$(kv "$sd/cluster" cluster_id)"
+  cid="${cid:-$(new_cluster_id)}"
   rm -rf "$sd/data"
   local scram=() u
   if secure "$sd"; then
     for u in "${SCRAM_USERS[@]}"; do scram+=(--add-scram "$u"); done
   fi
   java "${TOOL_JAVA_OPTS[@]}" ${cds:+"$cds"} "${JVM_COMMON_OPTS[@]}" "${QUIET_SLF4J[@]}" -cp "$libs/*" \
-    kafka.tools.StorageTool format -t "$(new_cluster_id)" -c "$sd/server.properties" "${scram[@]}" \
+    kafka.tools.StorageTool format -t "$cid" -c "$sd/server.properties" "${scram[@]}" \
     >"$sd/format.log" 2>&1 && return 0
   # A JVM that crashed while mapping the class-data archive: drop the
   # archive (a later broker writes a new one) and format without it.
@@ -199,7 +223,8 @@ launch() {
 # Returns 0 when ready, 1 if the process died, 2 on timeout.
 wait_ready() {
   local sd="$1" rc=0
-  python3 "$HERE/metadata_probe.py" "$(cat "$sd/bootstrap")" --wait "$READY_TIMEOUT_S" --pid "$(broker_pid "$sd")" || rc=$?
+  python3 "$HERE/metadata_probe.py" "$(cat "$sd/bootstrap")" --wait "$READY_TIMEOUT_S" --pid "$(broker_pid "$sd")" \
+    --brokers "${2:-1}" || rc=$?
   return "$rc"
 }
 
@@ -236,6 +261,8 @@ stop_pid() {
   pid_runs "$pid" "$props" || return 0
   log "stopping broker $pid ($(dirname "$props"))"
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  # A SIGSTOPped broker (a fault test) acts on SIGTERM only once resumed.
+  kill -CONT -- "-$pid" 2>/dev/null || true
   for ((i = 0; i < STOP_TIMEOUT_S * 10; i++)); do
     pid_runs "$pid" "$props" || return 0
     sleep 0.1
