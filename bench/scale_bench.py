@@ -143,7 +143,7 @@ bootstrap_servers = "{bootstrap}"
             time.sleep(0.005)
         self.ready_seconds = time.monotonic() - start
         self.seen = 0  # bytes of the log already read
-        self.cycles = []  # (number, ok, seconds, cpu at the line)
+        self.cycles = []  # (number, "ok" / "partial" / "failed", seconds, cpu at the line)
 
     def next_cycle(self, timeout=900):
         deadline = time.monotonic() + timeout
@@ -156,7 +156,7 @@ bootstrap_servers = "{bootstrap}"
                 m = CYCLE_LINE.search(line)
                 if m:
                     self.seen += len("\n".join(lines[:i + 1])) + 1
-                    cycle = (int(m.group(1)), m.group(2) == "ok", float(m.group(3)), cpu_seconds(self.proc.pid))
+                    cycle = (int(m.group(1)), m.group(2), float(m.group(3)), cpu_seconds(self.proc.pid))
                     self.cycles.append(cycle)
                     return cycle
             self.seen += len(chunk) - len(lines[-1])
@@ -214,7 +214,8 @@ def measure(bootstrap, jmx, poll, sampling, cycles, load_seconds, ready_runs):
         wall = [c[2] for c in body]
         cpu = [b[3] - a[3] for a, b in zip([first] + body[:-1], body)]
         res = {"ready_s": r.ready_seconds, "cycle_s": statistics.median(wall), "cpu_s": statistics.median(cpu),
-               "failed": sum(1 for c in body if not c[1]), "rss": proc_status(r.proc.pid, "VmRSS"),
+               "failed": sum(1 for c in body if c[1] == "failed"),
+               "partial": sum(1 for c in body if c[1] == "partial"), "rss": proc_status(r.proc.pid, "VmRSS"),
                "hwm": proc_status(r.proc.pid, "VmHWM")}
         if jmx:
             for k in before:
@@ -325,6 +326,8 @@ def main():
         ]
     if on["failed"] or off["failed"]:
         rows.append(("failed cycles", f"{on['failed']} / {off['failed']}"))
+    if on["partial"] or off["partial"]:
+        rows.append(("cycles with partial errors (see the exporter log)", f"{on['partial']} / {off['partial']}"))
     width = max(len(r[0]) for r in rows)
     print(f"| figure ({'smoke' if args.smoke else args.size}, median of {cycles} cycles) | value |")
     print("|---|---|")

@@ -114,13 +114,15 @@ void ClusterLoop::cycle() {
     status_.timestamp_timeouts_total += s.timeouts;
     status_.timestamp_denied_total += s.denied;
     status_.timestamp_fetch_bytes_total += s.bytes;
+    const PartialErrors& pe = result->partial;
+    status_.partial_errors_total.list_groups += pe.list_groups;
+    status_.partial_errors_total.describe_groups += pe.describe_groups;
+    status_.partial_errors_total.committed_offsets += pe.committed_offsets;
+    status_.partial_errors_total.watermarks += pe.watermarks;
     last_success_ = end;
     if (!was_up) {
       spdlog::info("cluster {}: up ({} groups, {} partitions, cycle {:.3f}s)", status_.name,
                    status_.lag->groups.size(), status_.lag->partitions.size(), status_.last_cycle_seconds);
-    }
-    if (result->partial_errors > 0) {
-      spdlog::debug("cluster {}: cycle had {} partial errors", status_.name, result->partial_errors);
     }
   } else {
     status_.up = false;
@@ -139,9 +141,31 @@ void ClusterLoop::cycle() {
     }
     status_.stale = status_.lag != nullptr;
   }
-  spdlog::debug("cluster {}: cycle {} {} in {:.3f}s", status_.name, status_.cycles, result ? "ok" : "failed",
-                status_.last_cycle_seconds);
+  log_cycle_end(result ? &result->partial : nullptr, end);
   publish_(status_);
+}
+
+void ClusterLoop::log_cycle_end(const PartialErrors* partial, std::chrono::steady_clock::time_point end) {
+  const std::string line =
+      cycle_line(status_.name, status_.cycles, status_.last_cycle_seconds, partial, status_.last_error);
+  if (!partial) {  // failed: the state change is logged above, at warning
+    spdlog::debug("{}", line);
+  } else if (partial->total() > 0) {
+    // Never "ok": missing data is said at warning, once a minute at most.
+    if (partial_warnings_.partial(end)) {
+      const size_t more = partial_warnings_.suppressed();
+      spdlog::warn("{}{}", line,
+                   more > 0 ? fmt::format("; {} more cycles with partial errors since the last warning", more) : "");
+    } else {
+      spdlog::debug("{}", line);
+    }
+  } else {
+    spdlog::debug("{}", line);
+    if (partial_warnings_.clean()) {
+      spdlog::info("cluster {}: complete again at cycle {}, after {} cycles with partial errors", status_.name,
+                   status_.cycles, partial_warnings_.finished_run());
+    }
+  }
 }
 
 }  // namespace klag::collect

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "collect/collector.h"
+#include "collect/cycle_report.h"
 #include "collect/status.h"
 #include "config/config.h"
 #include "lag/history.h"
@@ -54,6 +55,8 @@ class ClusterLoop {
  private:
   void run();
   void cycle();
+  // The line that ends a cycle (cycle_line); `partial` is null when it failed.
+  void log_cycle_end(const PartialErrors* partial, std::chrono::steady_clock::time_point end);
 
   std::unique_ptr<Collector> collector_;
   Publish publish_;
@@ -66,6 +69,7 @@ class ClusterLoop {
   // Status, rates and catch-up times (consumer_status.enabled).
   std::optional<lag::History> history_;
   std::chrono::steady_clock::time_point last_success_{};
+  PartialWarnings partial_warnings_;
 
   std::atomic<bool> stop_{false};
   bool wake_ = false;  // guarded by mu_

@@ -114,6 +114,10 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
   client_->serve_events();
   CycleResult result;
   StepTimings& t = result.timings;
+  PartialErrors& partial = result.partial;
+  auto first_error = [&partial](const kafka::Error& e) {
+    if (partial.first_error.empty()) partial.first_error = e.to_string();
+  };
 
   // Each group step gets a share of the time left, so one group whose
   // coordinator is slow (loading, or offline during a rolling restart)
@@ -133,7 +137,8 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
     StepTimer timer(t.list_groups);
     auto listing = client_->list_groups(step(0.25));
     if (!listing) return std::unexpected(CycleError{"list_groups", listing.error()});
-    result.partial_errors += listing->broker_errors.size();
+    partial.list_groups = listing->broker_errors.size();
+    if (!listing->broker_errors.empty()) first_error(listing->broker_errors.front());
     for (auto& g : listing->groups) {
       if (group_filter_.matches(g.id) && (!group_scope_ || group_scope_(g.id))) listed.push_back(std::move(g));
     }
@@ -160,13 +165,13 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
     const size_t settled = result.sample.groups.size();
     auto desc = client_->describe_groups(to_describe, step(0.3));
     if (desc) {
-      result.partial_errors += desc->errors.size();
+      if (!desc->errors.empty()) first_error(desc->errors.front().second);
       dropped.insert(desc->non_consumer_groups.begin(), desc->non_consumer_groups.end());
       std::move(desc->groups.begin(), desc->groups.end(), std::back_inserter(result.sample.groups));
     } else {
       // Offsets do not depend on the description: carry on with these
       // groups undescribed (state "Unknown", no members) rather than fail.
-      ++result.partial_errors;
+      first_error(desc.error());
       spdlog::debug("cluster {}: {}", client_options_.cluster_name, desc.error().to_string());
     }
     spdlog::debug("cluster {}: {} groups, {} described, {} settled by ListGroups", client_options_.cluster_name,
@@ -177,6 +182,12 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
     for (const auto& id : to_describe) {
       if (!described.contains(id) && !dropped.contains(id)) result.sample.groups.push_back(lag::Group{.id = id});
     }
+    // Whatever the cause (a failed call, a group's error, a group left out
+    // of the answer), each group asked about and not described counts.
+    partial.groups_described = to_describe.size() - std::min(to_describe.size(), dropped.size());
+    partial.describe_groups = static_cast<size_t>(std::count_if(
+        result.sample.groups.begin() + static_cast<std::ptrdiff_t>(settled), result.sample.groups.end(),
+        [](const lag::Group& g) { return !g.described; }));
     std::erase_if(group_ids, [&](const std::string& id) { return dropped.contains(id); });
   }
 
@@ -214,7 +225,14 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
     }
   }
   const auto fetched_at = kafka::Clock::now();
-  result.partial_errors += carry_forward_offsets(last_offsets_, std::move(offsets), fetched_at, max_offset_age_);
+  partial.groups_fetched = offsets.size();
+  for (const auto& g : offsets) {
+    if (g.error) {
+      first_error(*g.error);
+      break;
+    }
+  }
+  partial.committed_offsets = carry_forward_offsets(last_offsets_, std::move(offsets), fetched_at, max_offset_age_);
   // Unlisted groups that still have offsets (fresh, or carried forward
   // after an error) stay, in state Unknown and undescribed; the rest are
   // gone from this cycle on.
@@ -244,7 +262,9 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
   {
     StepTimer timer(t.watermarks);
     auto marks = client_->watermarks(in_scope, metadata, deadline);
-    result.partial_errors += marks.missing;
+    partial.watermarks = marks.missing;
+    partial.partitions = in_scope.size();
+    if (marks.missing > 0 && !marks.errors.empty()) first_error(marks.errors.front());
     for (const auto& e : marks.errors) spdlog::debug("watermarks: {}", e.to_string());
     if (marks.partitions.empty() && !in_scope.empty()) {
       return std::unexpected(CycleError{"watermarks", marks.errors.empty()

@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "config/filter.h"
+#include "collect/cycle_report.h"
 #include "collect/time_sampler.h"
 #include "kafka/admin_client.h"
 #include "lag/model.h"
@@ -38,7 +39,7 @@ struct CycleResult {
   SamplingStats sampling;
   // Data that is missing although the cycle as a whole worked (a group whose
   // offsets timed out, a leader that did not answer). Counted, not fatal.
-  size_t partial_errors = 0;
+  PartialErrors partial;
 };
 
 struct CycleError {

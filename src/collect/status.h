@@ -14,6 +14,15 @@
 
 namespace klag::collect {
 
+// Partial errors of the cycles that worked, cumulative since start, by
+// kind (see PartialErrors for each one's unit).
+struct PartialErrorTotals {
+  uint64_t list_groups = 0;
+  uint64_t describe_groups = 0;
+  uint64_t committed_offsets = 0;
+  uint64_t watermarks = 0;
+};
+
 struct ClusterStatus {
   std::string name;
   std::vector<std::pair<std::string, std::string>> labels;  // custom labels
@@ -38,6 +47,7 @@ struct ClusterStatus {
   uint64_t timestamp_timeouts_total = 0;
   uint64_t timestamp_denied_total = 0;
   uint64_t timestamp_fetch_bytes_total = 0;
+  PartialErrorTotals partial_errors_total;
   bool sampling_enabled = false;
   std::string last_error;
   // Last good lag data; null before the first success and once it is older

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <optional>
+#include <utility>
 
 #include "lag/shard.h"
 #include "metrics/writer.h"
@@ -26,6 +27,8 @@ constexpr Family kCycles{"kafka_lag_exporter_cycles_total", MetricType::counter,
                          "Collection cycles run for the cluster."};
 constexpr Family kFailedCycles{"kafka_lag_exporter_cycle_failures_total", MetricType::counter,
                                "Collection cycles of the cluster that failed."};
+constexpr Family kPartialErrors{"kafka_lag_exporter_cycle_partial_errors_total", MetricType::counter,
+                                "What successful cycles of the cluster could not read, by kind: list_groups (brokers that did not answer ListGroups), describe_groups (groups not described), committed_offsets (groups whose committed offsets were not fetched), watermarks (partitions whose watermarks were not read)."};
 constexpr Family kStale{"kafka_lag_exporter_stale", MetricType::gauge,
                         "1 when the cluster's lag series come from an earlier cycle because the last one failed."};
 constexpr Family kPollTime{"kafka_consumergroup_poll_time_ms", MetricType::gauge,
@@ -135,6 +138,15 @@ void emit_metrics(const std::vector<ClusterStatus>& all_clusters, SeriesSink& si
   for (const auto& c : clusters) w.begin(kCycles, c).value(static_cast<int64_t>(c.cycles));
   w.header(kFailedCycles);
   for (const auto& c : clusters) w.begin(kFailedCycles, c).value(static_cast<int64_t>(c.failed_cycles));
+  w.header(kPartialErrors);
+  for (const auto& c : clusters) {
+    const collect::PartialErrorTotals& t = c.partial_errors_total;
+    for (const auto& [kind, n] : {std::pair{"list_groups", t.list_groups}, std::pair{"describe_groups", t.describe_groups},
+                                  std::pair{"committed_offsets", t.committed_offsets},
+                                  std::pair{"watermarks", t.watermarks}}) {
+      w.begin(kPartialErrors, c).label("kind", kind).value(static_cast<int64_t>(n));
+    }
+  }
   w.header(kStale);
   for (const auto& c : clusters) w.begin(kStale, c).value(int64_t{c.stale ? 1 : 0});
   // Counts over group partitions: with sharding, every replica counts the

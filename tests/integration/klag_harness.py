@@ -22,9 +22,12 @@ WORKLOAD = os.environ.get("KLAG_WORKLOAD", os.path.join(ROOT, "build", "tools", 
 
 
 def cycle_line(cluster):
-    """The exporter's debug line that ends each collection cycle of
-    `cluster`, with the groups (cycle number, "ok" or "failed", seconds)."""
-    return re.compile(rf"cluster {re.escape(cluster)}: cycle (\d+) (ok|failed) in ([0-9.]+)s")
+    """The exporter's line that ends each collection cycle of `cluster`
+    (src/collect/cycle_report.h), with the groups (cycle number, "ok",
+    "partial" or "failed", seconds). "partial": the cycle worked but missed
+    some data, and the line goes on with "partial errors: " and the counts;
+    it is a warning at most once a minute, else debug like the others."""
+    return re.compile(rf"cluster {re.escape(cluster)}: cycle (\d+) (ok|partial|failed) in ([0-9.]+)s")
 
 
 def free_port():

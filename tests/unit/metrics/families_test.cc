@@ -192,6 +192,29 @@ std::multiset<std::string> series_lines(const std::string& text) {
   return out;
 }
 
+TEST(Families, PartialErrorsAreCountedPerClusterAndKindFromTheStart) {
+  collect::ClusterStatus fresh;  // before its first cycle: zeros, so rate() works at once
+  fresh.name = "new";
+  collect::ClusterStatus c = cluster();
+  c.partial_errors_total = {.list_groups = 1, .describe_groups = 2, .committed_offsets = 3999, .watermarks = 12};
+  RecordingSink sink;
+  emit_metrics({fresh, c}, sink);
+  EXPECT_EQ(sink.types["kafka_lag_exporter_cycle_partial_errors_total"], MetricType::counter);
+  std::multiset<std::string> lines;
+  for (const auto& line : series_lines(render_prometheus({fresh, c}))) {
+    if (line.starts_with("kafka_lag_exporter_cycle_partial_errors_total")) lines.insert(line);
+  }
+  EXPECT_EQ(lines, (std::multiset<std::string>{
+                       "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"new\",kind=\"list_groups\"} 0",
+                       "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"new\",kind=\"describe_groups\"} 0",
+                       "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"new\",kind=\"committed_offsets\"} 0",
+                       "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"new\",kind=\"watermarks\"} 0",
+                       "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"list_groups\",env=\"x\"} 1",
+                       "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"describe_groups\",env=\"x\"} 2",
+                       "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"committed_offsets\",env=\"x\"} 3999",
+                       "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"watermarks\",env=\"x\"} 12"}));
+}
+
 TEST(Families, GroupStateCodesAreTheReferenceOnes) {
   // The reference klag-exporter's numbers, so its dashboards keep working.
   EXPECT_EQ(group_state_code("Unknown"), 0);

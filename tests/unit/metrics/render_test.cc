@@ -47,6 +47,7 @@ ClusterStatus fixed_cluster() {
   c.up = true;
   c.cycles = 3;
   c.failed_cycles = 1;
+  c.partial_errors_total = {.describe_groups = 1, .committed_offsets = 7, .watermarks = 2};
   c.last_success_unix_seconds = 1700000000.25;
   c.last_cycle_seconds = 0.5;
   c.timings.committed_offsets = std::chrono::milliseconds(12);
