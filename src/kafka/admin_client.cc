@@ -16,6 +16,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// The group.id of the admin handles (see create()). Never joined and never
+// committed to, so it never appears in ListGroups.
+constexpr const char* kAdminGroupId = "klag-exporter-admin";
+
 // Poll slices: short enough that cancellation (shutdown) is seen quickly.
 constexpr milliseconds kPollSlice{100};
 
@@ -23,6 +27,17 @@ int timeout_ms(const Deadline& d) {
   auto ms = d.remaining().count();
   // librdkafka rejects admin request timeouts above one hour.
   return static_cast<int>(std::clamp<int64_t>(ms, 1, 3600 * 1000));
+}
+
+// The request timeout of an admin call: a fifth (at least 100 ms) before
+// our own deadline. A call that fans out to several brokers or
+// coordinators (ListGroups to every broker, DescribeGroups to each group's
+// coordinator) then answers with the brokers that did answer, plus a
+// per-broker timeout error for a hung one, before we stop waiting; with the
+// same instant for both, a single frozen broker lost every broker's answer.
+int admin_timeout_ms(const Deadline& d) {
+  const auto ms = d.remaining().count();
+  return static_cast<int>(std::clamp<int64_t>(ms - std::max<int64_t>(100, ms / 5), 1, 3600 * 1000));
 }
 
 Error from_rd_error(const rd_kafka_error_t* e, const std::string& context) {
@@ -46,7 +61,7 @@ std::expected<AdminOptionsPtr, Error> make_options(rd_kafka_t* rk, rd_kafka_admi
                                                    const Deadline& deadline) {
   AdminOptionsPtr opts(rd_kafka_AdminOptions_new(rk, op));
   char errstr[512];
-  if (rd_kafka_AdminOptions_set_request_timeout(opts.get(), timeout_ms(deadline), errstr, sizeof errstr) !=
+  if (rd_kafka_AdminOptions_set_request_timeout(opts.get(), admin_timeout_ms(deadline), errstr, sizeof errstr) !=
       RD_KAFKA_RESP_ERR_NO_ERROR) {
     return std::unexpected(Error::from_code(RD_KAFKA_RESP_ERR__INVALID_ARG, errstr));
   }
@@ -90,6 +105,7 @@ bool Deadline::expired() const {
 struct AdminClient::Impl {
   KafkaPtr rk;            // read_uncommitted: admin calls, high watermarks
   KafkaPtr rk_committed;  // read_committed: last stable offsets only
+  std::string cluster_name;
 };
 
 AdminClient::AdminClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -99,13 +115,24 @@ std::expected<std::unique_ptr<AdminClient>, Error> AdminClient::create(const Cli
   // read_uncommitted makes the end offset the high watermark, which
   // ConsumerGroupCommand's LAG is measured against; read_committed makes it
   // the last stable offset (LSO).
-  auto rk = make_consumer_handle(options, {{"isolation.level", "read_uncommitted"}});
+  //
+  // Both handles carry a group.id, although they never join a group or
+  // commit: librdkafka 2.0.2 handles an OffsetFetch answered with
+  // NOT_COORDINATOR (the first request after a group's coordinator moved,
+  // e.g. by a preferred leader election) by asking the handle's own
+  // consumer group to look up its coordinator again, and without a
+  // group.id there is none: it dereferences a null pointer and the process
+  // dies (SIGSEGV). With one, that lookup is a harmless FindCoordinator for
+  // this id. See docs/design.md, "Coordinator moves".
+  auto rk = make_consumer_handle(options, {{"isolation.level", "read_uncommitted"}, {"group.id", kAdminGroupId}});
   if (!rk) return std::unexpected(rk.error());
-  auto rk_committed = make_consumer_handle(options, {{"isolation.level", "read_committed"}});
+  auto rk_committed =
+      make_consumer_handle(options, {{"isolation.level", "read_committed"}, {"group.id", kAdminGroupId}});
   if (!rk_committed) return std::unexpected(rk_committed.error());
   auto impl = std::make_unique<Impl>();
   impl->rk = std::move(*rk);
   impl->rk_committed = std::move(*rk_committed);
+  impl->cluster_name = options.cluster_name;
   return std::unique_ptr<AdminClient>(new AdminClient(std::move(impl)));
 }
 
@@ -319,12 +346,30 @@ std::expected<std::map<std::string, bool>, Error> AdminClient::compacted_topics(
 
 std::expected<ClusterMetadata, Error> AdminClient::metadata(const Deadline& deadline) {
   if (deadline.expired()) return std::unexpected(Error::timed_out("Metadata"));
+  // librdkafka sends the request to one broker it has a connection to; when
+  // that broker goes away (stopped, killed) the call fails at once with a
+  // transport error while the other brokers could answer; a fresh client
+  // may also try a stopped bootstrap address first. librdkafka marks that
+  // broker down, so a retry after a short pause, while other connections
+  // come up, goes to another one.
+  constexpr milliseconds kRetryPause{150};
   const rd_kafka_metadata_t* raw = nullptr;
-  auto err = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &raw, timeout_ms(deadline));
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (int attempt = 1;; ++attempt) {
+    err = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &raw, timeout_ms(deadline));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__TIMED_OUT) break;
+    spdlog::debug("cluster {}: metadata attempt {} failed: {}", impl_->cluster_name, attempt, rd_kafka_err2str(err));
+    if (attempt >= 10 || deadline.remaining() < 2 * kRetryPause || deadline.expired()) break;
+    std::this_thread::sleep_for(kRetryPause);
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return std::unexpected(Error::from_code(err, "Metadata"));
   MetadataPtr md(raw);
   ClusterMetadata out;
   out.broker_count = md->broker_cnt;
+  for (int b = 0; b < md->broker_cnt; ++b) {
+    out.brokers.push_back(std::string(md->brokers[b].host) + ":" + std::to_string(md->brokers[b].port));
+  }
+  std::sort(out.brokers.begin(), out.brokers.end());
   for (int t = 0; t < md->topic_cnt; ++t) {
     const auto& tm = md->topics[t];
     if (tm.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;

@@ -88,6 +88,9 @@ struct TopicMetadata {
 struct ClusterMetadata {
   std::vector<TopicMetadata> topics;  // topics without errors, sorted by name
   int broker_count = 0;
+  // host:port of every broker, sorted: a replacement client bootstraps from
+  // these too, not only from the configured addresses.
+  std::vector<std::string> brokers;
 };
 
 struct Watermarks {
@@ -126,8 +129,9 @@ class AdminClient {
   // True once an admin call (list, describe, committed offsets, configs)
   // returned with requests unanswered at the deadline, or answered only by
   // librdkafka's own request timeout (the request it started may still be
-  // in flight, or waiting for a broker; the admin timeout and our deadline
-  // are the same instant, so either can come first). librdkafka 2.0.2
+  // in flight, or waiting for a broker; the admin timeout ends a fifth of
+  // the time before our deadline, so a fan-out call still returns what the
+  // other brokers answered). librdkafka 2.0.2
   // aborts the process (enq_once refcount assertion, librdkafka issue 4605)
   // or crashes (SIGSEGV in its main thread) when such requests are still
   // pending as a broker connection times out or a broker comes back; the
