@@ -54,7 +54,10 @@ class AclTest(KafkaTestCase):
             return listed.count("principal=User:viewer") == len(VIEWER_ACLS)
         wait_until(in_force, 30, "viewer's ACLs in force")
 
+        # max_staleness 3 s (the default is at least 30 s): the last test
+        # waits for a group to go once it is that old.
         cls.exporter = Exporter(exporter_config(b.listeners["sasl_plaintext"], "viewer", exporter_extra="""
+max_staleness = "3s"
 [exporter.timestamp_sampling]
 enabled = true
 fetch_timeout = "5s"
