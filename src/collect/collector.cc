@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include "collect/bootstrap.h"
+
 namespace klag::collect {
 namespace {
 
@@ -82,11 +84,17 @@ Collector::Collector(const config::Cluster& cluster, const config::Exporter& exp
   }
 }
 
+kafka::ClientOptions Collector::options_for_new_client() const {
+  kafka::ClientOptions options = client_options_;
+  options.bootstrap_servers = merge_bootstrap(client_options_.bootstrap_servers, known_brokers_);
+  return options;
+}
+
 std::expected<void, CycleError> Collector::replace_client_if_requests_left_behind() {
   if (!client_ || !client_->requests_left_behind()) return {};
   const auto start = kafka::Clock::now();
   client_.reset();
-  auto c = kafka::AdminClient::create(client_options_);
+  auto c = kafka::AdminClient::create(options_for_new_client());
   if (!c) return std::unexpected(CycleError{"connect", c.error()});
   client_ = std::move(*c);
   spdlog::debug("cluster {}: admin requests left unanswered; replaced the admin client in {} ms",
@@ -107,7 +115,7 @@ std::expected<CycleResult, CycleError> Collector::run(const kafka::Deadline& dea
 
 std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadline& deadline) {
   if (!client_) {
-    auto c = kafka::AdminClient::create(client_options_);
+    auto c = kafka::AdminClient::create(options_for_new_client());
     if (!c) return std::unexpected(CycleError{"connect", c.error()});
     client_ = std::move(*c);
   }
@@ -212,6 +220,21 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
     auto md = client_->metadata(step(0.5));
     if (!md) return std::unexpected(CycleError{"metadata", md.error()});
     metadata = std::move(*md);
+    // A single-node cluster needs no second address; a larger one
+    // reached through one address cannot start while that broker is down.
+    if (!warned_single_bootstrap_ && metadata.broker_count > 1 &&
+        bootstrap_count(client_options_.bootstrap_servers) == 1) {
+      warned_single_bootstrap_ = true;
+      spdlog::warn("cluster {}: bootstrap_servers names one of its {} brokers; while that broker is down a restarted "
+                   "exporter cannot reach the cluster: list two or more (once running, the exporter also uses the "
+                   "brokers the cluster reports)",
+                   client_options_.cluster_name, metadata.broker_count);
+    }
+    // Replacement clients and timestamp readers bootstrap from these too.
+    if (!metadata.brokers.empty() && metadata.brokers != known_brokers_) {
+      known_brokers_ = metadata.brokers;
+      if (sampler_) sampler_->set_bootstrap_servers(options_for_new_client().bootstrap_servers);
+    }
   }
 
   // Partitions in scope: every partition of every topic passing the filter.

@@ -102,7 +102,12 @@ class Collector {
   void set_group_scope(std::function<bool(const std::string&)> in_scope) { group_scope_ = std::move(in_scope); }
 
  private:
+  // The configured bootstrap list, then the brokers the last metadata named.
+  kafka::ClientOptions options_for_new_client() const;
+
   kafka::ClientOptions client_options_;
+  std::vector<std::string> known_brokers_;  // host:port, from the last metadata
+  bool warned_single_bootstrap_ = false;
   config::NameFilter group_filter_;
   config::NameFilter topic_filter_;
   std::function<bool(const std::string&)> group_scope_;

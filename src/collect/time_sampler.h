@@ -52,6 +52,10 @@ class TimeSampler {
   // simply has no time lag this cycle.
   SamplingStats run(lag::ClusterSample& sample, kafka::AdminClient& admin, const kafka::Deadline& cycle_deadline);
 
+  // The bootstrap list of readers made from now on (the collector adds the
+  // brokers metadata named). A running reader keeps its own.
+  void set_bootstrap_servers(std::string servers) { client_.bootstrap_servers = std::move(servers); }
+
  private:
   // Drops the reader when a topic it has read no longer exists (or lost
   // partitions: deleted and recreated). With librdkafka 2.0.2 a consumer

@@ -17,8 +17,7 @@ import threading
 import time
 import unittest
 
-from klag_harness import (Cluster, Exporter, KafkaTestCase, exporter_config, parse_metrics, select,
-                          wait_until)
+from klag_harness import Cluster, Exporter, KafkaTestCase, exporter_config, select, value, wait_until
 
 TOPIC = "moves"
 PARTITIONS = 6
@@ -144,8 +143,14 @@ class CoordinatorMoves(KafkaTestCase):
         return w
 
     def elect_preferred(self):
-        self.broker.tool("org.apache.kafka.tools.LeaderElectionCommand", "--bootstrap-server", self.broker.bootstrap,
-                         "--election-type", "PREFERRED", "--all-topic-partitions")
+        """Preferred leaders for every partition, __consumer_offsets
+        included (so coordinators move). A node just restarted is not in
+        every ISR yet ("preferred leader not available"): retried."""
+        def elect():
+            self.broker.tool("org.apache.kafka.tools.LeaderElectionCommand", "--bootstrap-server",
+                             self.broker.bootstrap, "--election-type", "PREFERRED", "--all-topic-partitions")
+            return True
+        wait_until(elect, 60, "a preferred leader election", interval=2)
 
     def test_1_preferred_leader_election(self):
         """Node 1's coordinators move to nodes 2 and 3 (controlled
@@ -216,6 +221,43 @@ class CoordinatorMoves(KafkaTestCase):
             self.elect_preferred()
             time.sleep(2 * POLL_S)
         self.during(fault)
+        self.assert_back_within_two_cycles()
+
+    def test_6_single_bootstrap_address_outlives_its_broker(self):
+        """An exporter given only node 1's address keeps the cluster up
+        while node 1 is dead: a replaced admin client bootstraps from the
+        brokers metadata named, not only from the one configured address."""
+        single = Exporter(exporter_config(self.broker.node_bootstrap[0], cluster="one", poll_interval=f"{POLL_S}s",
+                                          exporter_extra='max_staleness = "120s"'),
+                          extra_args=["-l", "debug"])
+        try:
+            wait_until(lambda: value(single.metrics(), "kafka_lag_exporter_up", cluster_name="one") == 1, 30,
+                       "the single-address exporter's first cycle")
+            self.assertIn("bootstrap_servers names one of its 3 brokers", single.log_text())
+            self.broker.kill_node(1)
+            try:
+                # Long enough for requests to node 1 to time out and the
+                # admin client to be replaced.
+                time.sleep(8 * POLL_S)
+                wait_until(lambda: "replaced the admin client" in single.log_text(), 30,
+                           "an admin client replaced while node 1 is dead")
+                start = sum(select(single.metrics(), "kafka_lag_exporter_cycles_total").values())
+                wait_until(lambda: sum(select(single.metrics(), "kafka_lag_exporter_cycles_total").values())
+                           >= start + 3, 30, "three more cycles")
+                m = single.metrics()
+                self.assertEqual(value(m, "kafka_lag_exporter_up", cluster_name="one"), 1,
+                                 "the cluster went down with its one bootstrap broker")
+                lags = {}
+                for labels, v in select(m, "kafka_consumergroup_group_lag", cluster_name="one").items():
+                    d = dict(labels)
+                    lags[(d["group"], d["topic"], int(d["partition"]))] = v
+                self.assertEqual(lags, self.expected)
+            finally:
+                self.broker.restart_node(1)
+            self.assertIsNone(single.proc.poll())
+        finally:
+            single.stop()
+        self.elect_preferred()
         self.assert_back_within_two_cycles()
 
 
