@@ -199,14 +199,25 @@ class CoordinatorMoves(KafkaTestCase):
         self.assert_back_within_two_cycles()
 
     def test_4_sigstop_one_broker_40s(self):
+        """A frozen broker (one of three) must not fail the cluster's cycles:
+        the other brokers' answers are used, the frozen one's groups and
+        partitions are partial errors."""
+        def failures():
+            return value(self.exporter.metrics(), "kafka_lag_exporter_cycle_failures_total", cluster_name="c3")
+        seen = {}
+
         def fault():
+            before = failures()
             self.broker.pause_node(2)
             try:
                 time.sleep(40)
+                seen["up"] = value(self.exporter.metrics(), "kafka_lag_exporter_up", cluster_name="c3")
+                seen["failed"] = failures() - before
             finally:
                 self.broker.resume_node(2)
             time.sleep(2 * POLL_S)
         self.during(fault)
+        self.assertEqual(seen, {"up": 1, "failed": 0})
         self.assert_back_within_two_cycles()
 
     def test_5_quorum_loss(self):
