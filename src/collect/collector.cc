@@ -6,6 +6,7 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "collect/bootstrap.h"
 
@@ -69,6 +70,22 @@ lag::Group group_from_listing(const kafka::ListedGroup& group) {
   // (the assignor) outside Stable, and an Empty or Dead group has no
   // members by definition.
   return lag::Group{.id = group.id, .state = group.state, .assignor = "", .described = true, .members = {}};
+}
+
+lag::Group reconcile_with_listing(lag::Group described, const kafka::ListedGroup& listed) {
+  if (!described.described || described.state != "Dead" || !described.members.empty() ||
+      settled_by_listing(listed) || described.id != listed.id) {
+    return described;
+  }
+  // The listing's state is the group's own (ListGroups v4 reads it from the
+  // coordinator for both protocols), but PreparingRebalance and
+  // CompletingRebalance are classic-only: a group listed so and then
+  // answered Dead changed under us, so its state now is unknown.
+  return lag::Group{.id = std::move(described.id),
+                    .state = listed.state == "Stable" ? "Stable" : "Unknown",
+                    .assignor = "",
+                    .described = false,
+                    .members = {}};
 }
 
 Collector::Collector(const config::Cluster& cluster, const config::Exporter& exporter,
@@ -197,6 +214,25 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
         result.sample.groups.begin() + static_cast<std::ptrdiff_t>(settled), result.sample.groups.end(),
         [](const lag::Group& g) { return !g.described; }));
     std::erase_if(group_ids, [&](const std::string& id) { return dropped.contains(id); });
+    // Groups librdkafka cannot describe (KIP-848) answered a placeholder
+    // Dead: not a partial error, as it is the same every cycle.
+    if (settled < result.sample.groups.size()) {
+      std::map<std::string_view, const kafka::ListedGroup*> by_id;
+      for (const auto& g : listed) by_id.emplace(g.id, &g);
+      size_t undescribable = 0;
+      for (auto it = result.sample.groups.begin() + static_cast<std::ptrdiff_t>(settled);
+           it != result.sample.groups.end(); ++it) {
+        const auto l = by_id.find(it->id);
+        if (l == by_id.end() || !it->described) continue;
+        *it = reconcile_with_listing(std::move(*it), *l->second);
+        if (!it->described) ++undescribable;
+      }
+      if (undescribable > 0) {
+        spdlog::debug("cluster {}: {} groups listed live but described Dead with no members (KIP-848 groups, which "
+                      "librdkafka 2.0.2 cannot describe): exported undescribed, in the listed state or Unknown",
+                      client_options_.cluster_name, undescribable);
+      }
+    }
   }
 
   // 3. Committed offsets, all groups in flight at once, and those of the

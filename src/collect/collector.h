@@ -85,6 +85,24 @@ bool settled_by_listing(const kafka::ListedGroup& group);
 // accepts: its state, no assignor, no members, described.
 lag::Group group_from_listing(const kafka::ListedGroup& group);
 
+// librdkafka 2.0.2 describes groups with DescribeGroups (v4) only, which
+// cannot describe a KIP-848 group (group.protocol=consumer, including a
+// classic group upgraded online with classic members left in it): the
+// broker answers a placeholder, state Dead with no members, although the
+// group lives. ConsumerGroupDescribe (API 69) is not in 2.0.2. The rule: a
+// group the listing reports in a state other than Empty or Dead (Stable,
+// a rebalance, or "Unknown", which is how 2.0.2 names a KIP-848 group's
+// Assigning and Reconciling) that DescribeGroups then answers Dead with no
+// members is one librdkafka cannot describe. It is exported undescribed
+// (no members metric, empty member labels, no assignor) in the state the
+// listing gave when a KIP-848 group can have that state and librdkafka
+// names it (Stable), else "Unknown": never Dead, never 0 members.
+// A classic group that really died between the listing and the describe
+// (it went Empty and was deleted, or its coordinator moved) looks the same
+// and is reported so for that one cycle; the next listing leaves it out.
+// Any other answer is returned unchanged.
+lag::Group reconcile_with_listing(lag::Group described, const kafka::ListedGroup& listed);
+
 class Collector {
  public:
   // Filters are compiled by the caller from the validated config.

@@ -39,12 +39,15 @@ def free_port():
 class Broker:
     """One single-node KRaft broker started by tools/kafka/kafka-local.sh."""
 
-    def __init__(self, secure=False, gssapi=None):
-        """secure: also SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256/512), SSL, mutual
-        TLS and SASL_SSL listeners, with a CA made here (self.tls: ca, client
-        cert and key) and the users of tools/kafka/lib/broker.sh; their
-        addresses in self.listeners. `bootstrap` stays PLAINTEXT. ACLs are
-        enforced, but nothing is denied until a test adds some (acls()).
+    def __init__(self, secure=False, gssapi=None, props=()):
+        """props: extra broker properties, "KEY=VALUE" each, passed as
+        `--prop KEY=VALUE` to `kafka-local.sh start` (they win over the
+        harness's own). secure: also SASL_PLAINTEXT (PLAIN,
+        SCRAM-SHA-256/512), SSL, mutual TLS and SASL_SSL listeners, with a
+        CA made here (self.tls: ca, client cert and key) and the users of
+        tools/kafka/lib/broker.sh; their addresses in self.listeners.
+        `bootstrap` stays PLAINTEXT. ACLs are enforced, but nothing is
+        denied until a test adds some (acls()).
         gssapi: {"krb5_conf", "keytab", "principal"} of the broker: also a
         SASL_PLAINTEXT listener with GSSAPI only, self.listeners["gssapi"]
         (localhost:PORT)."""
@@ -72,7 +75,10 @@ class Broker:
             shutil.copy(gssapi["keytab"], os.path.join(krb_dir, "kafka.keytab"))
             with open(os.path.join(krb_dir, "principal"), "w") as f:
                 f.write(gssapi["principal"] + "\n")
-        res = subprocess.run([KAFKA_LOCAL, "start", self.state_dir], capture_output=True,
+        args = [KAFKA_LOCAL, "start"]
+        for p in props:
+            args += ["--prop", p]
+        res = subprocess.run([*args, self.state_dir], capture_output=True,
                              text=True, env=dict(os.environ, KLAG_WORKLOAD=WORKLOAD))
         if res.returncode != 0:
             raise RuntimeError(f"kafka-local.sh start failed: {res.stderr[-3000:]}")
