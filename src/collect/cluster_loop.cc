@@ -119,6 +119,7 @@ void ClusterLoop::cycle() {
     status_.partial_errors_total.describe_groups += pe.describe_groups;
     status_.partial_errors_total.committed_offsets += pe.committed_offsets;
     status_.partial_errors_total.watermarks += pe.watermarks;
+    status_.partial_errors_total.metadata += pe.metadata;
     last_success_ = end;
     if (!was_up) {
       spdlog::info("cluster {}: up ({} groups, {} partitions, cycle {:.3f}s)", status_.name,

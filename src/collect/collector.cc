@@ -254,8 +254,22 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
   {
     StepTimer timer(t.metadata);
     auto md = client_->metadata(step(0.5));
-    if (!md) return std::unexpected(CycleError{"metadata", md.error()});
-    metadata = std::move(*md);
+    const auto now = kafka::Clock::now();
+    if (md) {
+      metadata = std::move(*md);
+      last_metadata_ = metadata;
+      last_metadata_at_ = now;
+    } else if (last_metadata_ && now - last_metadata_at_ <= max_offset_age_) {
+      // Every attempt went to a broker that was frozen or going away (one
+      // of several: the offsets came from the others). Topics and leaders
+      // rarely change between cycles, so the last answer (no older than
+      // max_staleness) serves this one: a partial error, not a failed cycle.
+      first_error(md.error());
+      partial.metadata = 1;
+      metadata = *last_metadata_;
+    } else {
+      return std::unexpected(CycleError{"metadata", md.error()});
+    }
     // A single-node cluster needs no second address; a larger one
     // reached through one address cannot start while that broker is down.
     if (!warned_single_bootstrap_ && metadata.broker_count > 1 &&

@@ -125,6 +125,10 @@ class Collector {
 
   kafka::ClientOptions client_options_;
   std::vector<std::string> known_brokers_;  // host:port, from the last metadata
+  // The last metadata answer and when it came, for a cycle whose own
+  // request failed (see the metadata step).
+  std::optional<kafka::ClusterMetadata> last_metadata_;
+  kafka::Clock::time_point last_metadata_at_{};
   bool warned_single_bootstrap_ = false;
   config::NameFilter group_filter_;
   config::NameFilter topic_filter_;

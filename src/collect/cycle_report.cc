@@ -16,6 +16,7 @@ std::string describe(const PartialErrors& e) {
   add(e.watermarks, "watermarks", e.partitions, "partitions");
   add(e.describe_groups, "descriptions", e.groups_described, "groups");
   add(e.list_groups, "ListGroups", 0, e.list_groups == 1 ? "broker" : "brokers");
+  if (e.metadata > 0) out += std::string(out.empty() ? "" : ", ") + "metadata of the last cycle";
   if (!e.first_error.empty()) out += " (first: " + e.first_error + ")";
   return out;
 }

@@ -17,13 +17,14 @@ struct PartialErrors {
   size_t describe_groups = 0;    // groups left undescribed (state Unknown, no members)
   size_t committed_offsets = 0;  // groups whose committed offsets were not fetched (carried forward, or dropped)
   size_t watermarks = 0;         // partitions whose watermarks were not read (no lag series this cycle)
+  size_t metadata = 0;           // 1 when the Metadata request failed and the last cycle's answer was used
   size_t groups_described = 0;   // groups asked to describe
   size_t groups_fetched = 0;     // groups whose committed offsets were asked for
   size_t partitions = 0;         // partitions whose watermarks were asked for
   // The first error seen, to show what went wrong (one of possibly thousands).
   std::string first_error;
 
-  size_t total() const { return list_groups + describe_groups + committed_offsets + watermarks; }
+  size_t total() const { return list_groups + describe_groups + committed_offsets + watermarks + metadata; }
 };
 
 // The line that ends every cycle (tests/integration/klag_harness.py's

@@ -21,6 +21,7 @@ struct PartialErrorTotals {
   uint64_t describe_groups = 0;
   uint64_t committed_offsets = 0;
   uint64_t watermarks = 0;
+  uint64_t metadata = 0;
 };
 
 struct ClusterStatus {

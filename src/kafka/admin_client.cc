@@ -346,20 +346,25 @@ std::expected<std::map<std::string, bool>, Error> AdminClient::compacted_topics(
 
 std::expected<ClusterMetadata, Error> AdminClient::metadata(const Deadline& deadline) {
   if (deadline.expired()) return std::unexpected(Error::timed_out("Metadata"));
-  // librdkafka sends the request to one broker it has a connection to; when
-  // that broker goes away (stopped, killed) the call fails at once with a
-  // transport error while the other brokers could answer; a fresh client
-  // may also try a stopped bootstrap address first. librdkafka marks that
-  // broker down, so a retry after a short pause, while other connections
-  // come up, goes to another one.
-  constexpr milliseconds kRetryPause{150};
+  // librdkafka sends the request to one broker it has a connection to. When
+  // that broker is frozen (its connection still up) the request waits
+  // there until it times out, and when it goes away (stopped, killed) the
+  // call fails with a transport error, while the other brokers could
+  // answer. So each attempt gets at most half the time left, and a failed
+  // one is retried after a short pause: librdkafka picks a broker at
+  // random among those up, and has marked a vanished one down.
+  constexpr milliseconds kRetryPause{100};
+  constexpr milliseconds kMinAttempt{300};
   const rd_kafka_metadata_t* raw = nullptr;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   for (int attempt = 1;; ++attempt) {
-    err = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &raw, timeout_ms(deadline));
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__TIMED_OUT) break;
+    const auto left = deadline.remaining();
+    const auto budget = left < 2 * kMinAttempt ? left : std::max(kMinAttempt, left / 2);
+    err = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &raw,
+                            static_cast<int>(std::max<int64_t>(budget.count(), 1)));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     spdlog::debug("cluster {}: metadata attempt {} failed: {}", impl_->cluster_name, attempt, rd_kafka_err2str(err));
-    if (attempt >= 10 || deadline.remaining() < 2 * kRetryPause || deadline.expired()) break;
+    if (attempt >= 10 || deadline.expired() || deadline.remaining() < kRetryPause + kMinAttempt / 2) break;
     std::this_thread::sleep_for(kRetryPause);
   }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return std::unexpected(Error::from_code(err, "Metadata"));

@@ -28,7 +28,7 @@ constexpr Family kCycles{"kafka_lag_exporter_cycles_total", MetricType::counter,
 constexpr Family kFailedCycles{"kafka_lag_exporter_cycle_failures_total", MetricType::counter,
                                "Collection cycles of the cluster that failed."};
 constexpr Family kPartialErrors{"kafka_lag_exporter_cycle_partial_errors_total", MetricType::counter,
-                                "What successful cycles of the cluster could not read, by kind: list_groups (brokers that did not answer ListGroups), describe_groups (groups not described), committed_offsets (groups whose committed offsets were not fetched), watermarks (partitions whose watermarks were not read)."};
+                                "What successful cycles of the cluster could not read, by kind: list_groups (brokers that did not answer ListGroups), describe_groups (groups not described), committed_offsets (groups whose committed offsets were not fetched), watermarks (partitions whose watermarks were not read), metadata (cycles that used the previous cycle's metadata because their own request failed)."};
 constexpr Family kStale{"kafka_lag_exporter_stale", MetricType::gauge,
                         "1 when the cluster's lag series come from an earlier cycle because the last one failed."};
 constexpr Family kPollTime{"kafka_consumergroup_poll_time_ms", MetricType::gauge,
@@ -143,7 +143,7 @@ void emit_metrics(const std::vector<ClusterStatus>& all_clusters, SeriesSink& si
     const collect::PartialErrorTotals& t = c.partial_errors_total;
     for (const auto& [kind, n] : {std::pair{"list_groups", t.list_groups}, std::pair{"describe_groups", t.describe_groups},
                                   std::pair{"committed_offsets", t.committed_offsets},
-                                  std::pair{"watermarks", t.watermarks}}) {
+                                  std::pair{"watermarks", t.watermarks}, std::pair{"metadata", t.metadata}}) {
       w.begin(kPartialErrors, c).label("kind", kind).value(static_cast<int64_t>(n));
     }
   }

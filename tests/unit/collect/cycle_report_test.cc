@@ -60,6 +60,13 @@ TEST(CycleLine, OnlyTheKindsThatFailedAreNamed) {
   e = {};
   e.list_groups = 2;
   EXPECT_EQ(describe(e), "ListGroups of 2 brokers");
+  e.metadata = 1;
+  EXPECT_EQ(e.total(), 3u);
+  EXPECT_EQ(describe(e), "ListGroups of 2 brokers, metadata of the last cycle");
+  e = {};
+  e.metadata = 1;
+  e.first_error = "Metadata: Local: Broker transport failure";
+  EXPECT_EQ(describe(e), "metadata of the last cycle (first: Metadata: Local: Broker transport failure)");
 }
 
 TEST(CycleLine, FailedCarriesTheError) {

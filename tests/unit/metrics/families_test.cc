@@ -196,7 +196,7 @@ TEST(Families, PartialErrorsAreCountedPerClusterAndKindFromTheStart) {
   collect::ClusterStatus fresh;  // before its first cycle: zeros, so rate() works at once
   fresh.name = "new";
   collect::ClusterStatus c = cluster();
-  c.partial_errors_total = {.list_groups = 1, .describe_groups = 2, .committed_offsets = 3999, .watermarks = 12};
+  c.partial_errors_total = {.list_groups = 1, .describe_groups = 2, .committed_offsets = 3999, .watermarks = 12, .metadata = 1};
   RecordingSink sink;
   emit_metrics({fresh, c}, sink);
   EXPECT_EQ(sink.types["kafka_lag_exporter_cycle_partial_errors_total"], MetricType::counter);
@@ -209,10 +209,12 @@ TEST(Families, PartialErrorsAreCountedPerClusterAndKindFromTheStart) {
                        "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"new\",kind=\"describe_groups\"} 0",
                        "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"new\",kind=\"committed_offsets\"} 0",
                        "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"new\",kind=\"watermarks\"} 0",
+                       "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"new\",kind=\"metadata\"} 0",
                        "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"list_groups\",env=\"x\"} 1",
                        "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"describe_groups\",env=\"x\"} 2",
                        "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"committed_offsets\",env=\"x\"} 3999",
-                       "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"watermarks\",env=\"x\"} 12"}));
+                       "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"watermarks\",env=\"x\"} 12",
+                       "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"metadata\",env=\"x\"} 1"}));
 }
 
 TEST(Families, GroupStateCodesAreTheReferenceOnes) {
