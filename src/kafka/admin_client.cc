@@ -29,15 +29,16 @@ int timeout_ms(const Deadline& d) {
   return static_cast<int>(std::clamp<int64_t>(ms, 1, 3600 * 1000));
 }
 
-// The request timeout of an admin call: a fifth (at least 100 ms) before
-// our own deadline. A call that fans out to several brokers or
+// The request timeout of an admin call: a fifth before our own deadline. A call that fans out to several brokers or
 // coordinators (ListGroups to every broker, DescribeGroups to each group's
 // coordinator) then answers with the brokers that did answer, plus a
 // per-broker timeout error for a hung one, before we stop waiting; with the
 // same instant for both, a single frozen broker lost every broker's answer.
 int admin_timeout_ms(const Deadline& d) {
   const auto ms = d.remaining().count();
-  return static_cast<int>(std::clamp<int64_t>(ms - std::max<int64_t>(100, ms / 5), 1, 3600 * 1000));
+  // No absolute margin: at a 1 s poll interval ListGroups has 250 ms, and
+  // a fixed 100 ms would leave a fresh client too little to connect.
+  return static_cast<int>(std::clamp<int64_t>(ms - ms / 5, 1, 3600 * 1000));
 }
 
 Error from_rd_error(const rd_kafka_error_t* e, const std::string& context) {
@@ -355,11 +356,13 @@ std::expected<ClusterMetadata, Error> AdminClient::metadata(const Deadline& dead
   // random among those up, and has marked a vanished one down.
   constexpr milliseconds kRetryPause{100};
   constexpr milliseconds kMinAttempt{300};
+  constexpr milliseconds kMaxAttempt{2000};
   const rd_kafka_metadata_t* raw = nullptr;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   for (int attempt = 1;; ++attempt) {
     const auto left = deadline.remaining();
-    const auto budget = left < 2 * kMinAttempt ? left : std::max(kMinAttempt, left / 2);
+    // At most 2 s an attempt: a SIGTERM is seen between attempts.
+    const auto budget = left < 2 * kMinAttempt ? left : std::clamp(left / 2, kMinAttempt, kMaxAttempt);
     err = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &raw,
                             static_cast<int>(std::max<int64_t>(budget.count(), 1)));
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;

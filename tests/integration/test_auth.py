@@ -113,6 +113,11 @@ class AuthTest(KafkaTestCase):
             log = f.read()
         for c in SCRAM:
             self.assertEqual(value(m, "kafka_lag_exporter_up", cluster_name=c), 0, c)
+            # librdkafka reports the SASL failure when its connection attempt
+            # fails, which may come after the first cycle gave up.
+            wait_until(lambda: f"cluster {c}: cannot connect" in self.exporter.log_text(), 20,
+                       f"{c}'s authentication error in the log")
+            log = self.exporter.log_text()
             lines = [line for line in log.splitlines() if f"cluster {c}: cannot connect" in line]
             self.assertTrue(lines, c)
             self.assertIn("invalid credentials with SASL mechanism SCRAM-SHA-", lines[0])
