@@ -20,8 +20,9 @@ BUILD=(
   libssl-dev libyaml-cpp-dev libcrypt-dev
 )
 TEST=(
-  # local Kafka harness (broker jars come from Maven Central)
-  openjdk-17-jre-headless maven
+  # local Kafka harness (broker jars come from Maven Central); the JDK's
+  # javac builds the Kafka Streams test app (tools/kafka/streams)
+  openjdk-17-jre-headless openjdk-17-jdk-headless maven
   # end-to-end checks: real Prometheus server and promtool
   prometheus curl procps python3 python3-venv python3-yaml iproute2 openssl
   # benchmarks: HTTP load generator for /metrics latency

@@ -61,6 +61,18 @@ std::vector<std::string> settle_unlisted(const std::set<std::string>& unlisted,
   return gone;
 }
 
+std::set<std::string> groups_of_other_types(const kafka::Census& census,
+                                            const std::vector<kafka::ListedGroup>& listed) {
+  std::set<std::string> consumer;
+  for (const auto& g : listed) consumer.insert(g.id);
+  std::set<std::string> out;
+  for (const auto& g : census.groups) {
+    if (consumer.contains(g.id)) continue;
+    if (g.protocol_type.empty() || g.protocol_type == "consumer") out.insert(g.id);
+  }
+  return out;
+}
+
 bool settled_by_listing(const kafka::ListedGroup& group) {
   return group.state == "Empty" || group.state == "Dead";
 }
@@ -95,10 +107,16 @@ Collector::Collector(const config::Cluster& cluster, const config::Exporter& exp
                       .properties = cluster.consumer_properties},
       group_filter_(std::move(group_filter)),
       topic_filter_(std::move(topic_filter)),
-      max_offset_age_(exporter.effective_max_staleness()) {
+      max_offset_age_(exporter.effective_max_staleness()),
+      census_timeout_(std::clamp<std::chrono::milliseconds>(exporter.effective_cycle_timeout(),
+                                                            std::chrono::seconds(1), std::chrono::seconds(10))) {
   if (exporter.timestamp_sampling.enabled) {
     sampler_ = std::make_unique<TimeSampler>(client_options_, exporter.timestamp_sampling);
   }
+}
+
+bool Collector::group_in_scope(const std::string& id) const {
+  return group_filter_.matches(id) && (!group_scope_ || group_scope_(id));
 }
 
 kafka::ClientOptions Collector::options_for_new_client() const {
@@ -155,21 +173,57 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
                            .cancel = deadline.cancel};
   };
 
-  // 1. Groups, filtered.
+  // 1. Groups, filtered: consumer groups from ListConsumerGroups, and in
+  // the background (it blocks) every group of every type, for the groups
+  // of other types whose offsets are consumer offsets (Streams groups).
   std::vector<kafka::ListedGroup> listed;
   std::set<std::string> unlisted;  // listed last cycle, not this one
+  std::set<std::string> others;    // listed only by the census
   {
     StepTimer timer(t.list_groups);
-    auto listing = client_->list_groups(step(0.25));
+    const auto asked = kafka::Clock::now();
+    if (!census_) {
+      auto c = kafka::GroupCensus::create(options_for_new_client(), census_timeout_);
+      if (c) {
+        census_ = std::move(*c);
+      } else {
+        spdlog::debug("cluster {}: {}", client_options_.cluster_name, c.error().to_string());
+      }
+    }
+    if (census_) census_->request();
+    const kafka::Deadline list_deadline = step(0.25);
+    auto listing = client_->list_groups(list_deadline);
     if (!listing) return std::unexpected(CycleError{"list_groups", listing.error()});
     partial.list_groups = listing->broker_errors.size();
     if (!listing->broker_errors.empty()) first_error(listing->broker_errors.front());
     for (auto& g : listing->groups) {
-      if (group_filter_.matches(g.id) && (!group_scope_ || group_scope_(g.id))) listed.push_back(std::move(g));
+      if (group_in_scope(g.id)) listed.push_back(std::move(g));
     }
     unlisted = last_groups_;
     for (const auto& g : listed) unlisted.erase(g.id);
     std::erase_if(unlisted, [&](const std::string& id) { return group_scope_ && !group_scope_(id); });
+
+    std::optional<kafka::Census> census;
+    if (census_) census = census_->wait(list_deadline);
+    const bool fresh = census && !census->error && census->started >= asked;
+    if (fresh) {
+      others = groups_of_other_types(*census, listed);
+      std::erase_if(others, [&](const std::string& id) { return !group_in_scope(id); });
+      // Known, so not "unlisted": no line about them every cycle.
+      for (const auto& id : others) unlisted.erase(id);
+    } else if (census_) {
+      // The groups of other types seen last cycle are fetched again as
+      // unlisted groups (kept while they have offsets); new ones wait.
+      const kafka::Error e = census && census->error && census->started >= asked
+                                 ? *census->error
+                                 : kafka::Error::timed_out("ListGroups (all group types)");
+      spdlog::debug("cluster {}: {}", client_options_.cluster_name, e.to_string());
+      // One broker that did not answer shows in both listings: count it once.
+      if (partial.list_groups == 0) {
+        partial.list_groups = 1;
+        first_error(e);
+      }
+    }
   }
 
   // 2. Describe the groups that may have members (state, members,
@@ -243,6 +297,7 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
     StepTimer timer(t.committed_offsets);
     std::vector<std::string> ids = group_ids;
     ids.insert(ids.end(), unlisted.begin(), unlisted.end());
+    ids.insert(ids.end(), others.begin(), others.end());
     offsets = client_->committed_offsets(ids, step(0.5));
     gone = settle_unlisted(unlisted, offsets).size();
   }
@@ -309,6 +364,15 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
   // Unlisted groups that still have offsets (fresh, or carried forward
   // after an error) stay, in state Unknown and undescribed; the rest are
   // gone from this cycle on.
+  // Groups of other types are reported once they have committed offsets
+  // (a Streams group), in state Unknown and undescribed; a share group
+  // (KIP-932) has none in __consumer_offsets and never shows.
+  for (const auto& id : others) {
+    const auto it = last_offsets_.find(id);
+    if (it == last_offsets_.end() || it->second.offsets.empty()) continue;
+    result.sample.groups.push_back(lag::Group{.id = id});
+    group_ids.push_back(id);
+  }
   size_t kept = 0;
   for (const auto& id : unlisted) {
     if (!last_offsets_.contains(id)) continue;

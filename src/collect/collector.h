@@ -20,6 +20,7 @@
 #include "collect/cycle_report.h"
 #include "collect/time_sampler.h"
 #include "kafka/admin_client.h"
+#include "kafka/group_census.h"
 #include "lag/model.h"
 
 namespace klag::collect {
@@ -73,6 +74,16 @@ size_t carry_forward_offsets(std::map<std::string, KnownOffsets>& last, std::vec
 std::vector<std::string> settle_unlisted(const std::set<std::string>& unlisted,
                                          std::vector<kafka::GroupOffsets>& fetched);
 
+// The groups of other types to collect: those the census (every group of
+// every type, kafka/group_census.h) found that ListConsumerGroups did not
+// list, except classic groups of another protocol ("connect", ...). In
+// practice Kafka Streams groups on group.protocol=streams (KIP-1071), whose
+// offsets are consumer offsets, and share groups (KIP-932), which have
+// none and so never show: the census cannot tell the two apart (both are
+// described Dead with no protocol type), the committed offsets do.
+std::set<std::string> groups_of_other_types(const kafka::Census& census,
+                                            const std::vector<kafka::ListedGroup>& listed);
+
 // Whether ListGroups' state says all that DescribeGroups would: a group
 // that is Empty (or Dead) has no members, hence no assignments and no
 // chosen assignor, and the broker describes it with exactly that. Such
@@ -122,6 +133,8 @@ class Collector {
  private:
   // The configured bootstrap list, then the brokers the last metadata named.
   kafka::ClientOptions options_for_new_client() const;
+  // The group filters and the shard scope.
+  bool group_in_scope(const std::string& id) const;
 
   kafka::ClientOptions client_options_;
   std::vector<std::string> known_brokers_;  // host:port, from the last metadata
@@ -143,6 +156,11 @@ class Collector {
   std::unique_ptr<kafka::AdminClient> client_;
   std::unique_ptr<TimeSampler> sampler_;  // null when sampling is disabled
   std::chrono::milliseconds max_offset_age_;
+  // Every group of every type, listed in the background (created on first
+  // use, kept across cycles and client replacements); null if it could not
+  // be created, and then only consumer groups are collected.
+  std::unique_ptr<kafka::GroupCensus> census_;
+  std::chrono::milliseconds census_timeout_;  // its requests' timeout
   // Committed offsets per group from the latest cycle that fetched them.
   std::map<std::string, KnownOffsets> last_offsets_;
   // The groups of the last successful cycle: those listed, and those kept

@@ -19,6 +19,9 @@
 #   kafka-local.sh tool <main-class> [args...]
 #   kafka-local.sh cgc <bootstrap> [kafka-consumer-groups args...]
 #   kafka-local.sh acls <bootstrap> [kafka-acls args...]
+#   kafka-local.sh streams-app BOOTSTRAP APP_ID IN OUT PROTOCOL GATE STATE_DIR
+#                                             runs the Kafka Streams test app
+#                                             (streams/KlagStreamsApp.java)
 #
 # Environment: KAFKA_VERSION (default 4.4.0), KLAG_CACHE_DIR (default
 # ~/.cache/klag-exporter), KLAG_KAFKA_READY_TIMEOUT (s, default 90),
@@ -46,13 +49,25 @@ source "$HERE/lib/registry.sh"
 source "$HERE/lib/broker.sh"
 # shellcheck source=lib/tools.sh
 source "$HERE/lib/tools.sh"
+# shellcheck source=lib/streams.sh
+source "$HERE/lib/streams.sh"
 # shellcheck source=lib/cli.sh
 source "$HERE/lib/cli.sh"
 
 cmd_fetch() {
   ensure_libs "$KAFKA_VERSION"
+  ensure_streams_app "$KAFKA_VERSION" >/dev/null
   libs_dir "$KAFKA_VERSION"
   echo
+}
+
+cmd_streams_app() {
+  [[ $# -eq 7 ]] || usage
+  local libs classes
+  classes="$(ensure_streams_app "$KAFKA_VERSION")"
+  libs="$(streams_libs_dir "$KAFKA_VERSION")"
+  exec java "${TOOL_JAVA_OPTS[@]}" "${JVM_COMMON_OPTS[@]}" "${QUIET_SLF4J[@]}" -cp "$classes:$libs/*" \
+    KlagStreamsApp "$@"
 }
 
 # Parses leading --prop K=V options into the array PROPS; sets SHIFTED to

@@ -1,0 +1,91 @@
+// Every group a cluster's brokers list, whatever its type, found in the
+// background on a handle of its own.
+//
+// librdkafka 2.0.2's ListConsumerGroups (AdminClient::list_groups) keeps
+// only groups whose ListGroups protocol type is "consumer" or empty, so a
+// Kafka Streams group on group.protocol=streams (KIP-1071, protocol type
+// "streams") is never listed, although its committed offsets are ordinary
+// ones that lag. The only other listing 2.0.2 has is the legacy
+// rd_kafka_list_groups: ListGroups to every broker, then one DescribeGroups
+// per broker for all the groups it listed. It drops no type, but it blocks
+// until every broker has answered or its requests time out (the handle's
+// socket.timeout.ms; its own timeout bounds only the wait for the first
+// metadata), and it cannot be cancelled. So it runs here, on one worker
+// thread with its own handle, never on the collection thread: a cycle asks
+// for a listing when it starts and waits for it no longer than its own
+// deadline allows.
+//
+// What the legacy call reports per group is DescribeGroups' view: a group
+// that is not a classic group (KIP-848 consumer, Streams and share groups)
+// comes back in state Dead with an empty protocol type, so neither its
+// state nor its type can be read here (see docs/design.md, "Streams groups").
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <expected>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kafka/admin_client.h"
+#include "kafka/error.h"
+
+namespace klag::kafka {
+
+struct CensusGroup {
+  std::string id;
+  // As DescribeGroups answered: "consumer", "connect", ... for a classic
+  // group; empty for any other (and for a classic group without members
+  // that never chose a protocol).
+  std::string protocol_type;
+};
+
+struct Census {
+  std::vector<CensusGroup> groups;  // de-duplicated, sorted by id
+  std::optional<Error> error;       // the listing failed: `groups` is empty
+  Clock::time_point started{};
+  Clock::time_point finished{};
+};
+
+class GroupCensus {
+ public:
+  // `request_timeout` becomes the handle's socket.timeout.ms unless the
+  // cluster's consumer_properties set it: it bounds how long one listing
+  // (and so the destructor) can take while a broker hangs.
+  static std::expected<std::unique_ptr<GroupCensus>, Error> create(const ClientOptions& options,
+                                                                   std::chrono::milliseconds request_timeout);
+  ~GroupCensus();  // waits for a listing in progress, at most about the request timeout
+  GroupCensus(const GroupCensus&) = delete;
+  GroupCensus& operator=(const GroupCensus&) = delete;
+
+  // Starts a listing unless one is running already (its result then serves).
+  void request();
+  // The newest finished listing once none is running or pending, or at the
+  // deadline (or cancellation) whatever is newest then; nullopt before the
+  // first one finished. Compare `started` with the time of request() to
+  // tell a fresh answer from an older one.
+  std::optional<Census> wait(const Deadline& deadline);
+
+ private:
+  struct Handle;
+  explicit GroupCensus(std::unique_ptr<Handle> handle, std::chrono::milliseconds request_timeout);
+  void run();
+  Census list_once();
+
+  std::unique_ptr<Handle> handle_;
+  std::chrono::milliseconds request_timeout_;
+  std::mutex mu_;
+  std::condition_variable wake_;  // the worker: a request, or stop
+  std::condition_variable done_;  // the waiters: a listing finished
+  bool requested_ = false;
+  bool running_ = false;
+  bool stop_ = false;
+  std::optional<Census> latest_;
+  std::thread worker_;  // last: started once everything above exists
+};
+
+}  // namespace klag::kafka

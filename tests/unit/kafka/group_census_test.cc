@@ -1,0 +1,73 @@
+// GroupCensus's worker: a listing runs off the caller's thread, a wait
+// never outlasts its deadline, and a failed listing is reported as such.
+// Against an address where nothing listens: what it lists on a real broker
+// is tested in tests/integration/test_streams_groups.py.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+
+#include "kafka/group_census.h"
+
+namespace klag::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+
+ClientOptions nowhere() {
+  return ClientOptions{.cluster_name = "census-test", .bootstrap_servers = "127.0.0.1:1", .properties = {}};
+}
+
+Deadline in(Clock::duration d) { return Deadline{.at = Clock::now() + d, .cancel = nullptr}; }
+
+TEST(GroupCensus, NothingBeforeTheFirstRequest) {
+  auto census = GroupCensus::create(nowhere(), 200ms);
+  ASSERT_TRUE(census.has_value()) << census.error().to_string();
+  const auto start = Clock::now();
+  EXPECT_FALSE((*census)->wait(in(2s)).has_value());
+  EXPECT_LT(Clock::now() - start, 100ms);  // nothing running: no wait at all
+}
+
+TEST(GroupCensus, AnUnreachableClusterIsAnErrorWithinTheTimeout) {
+  auto census = GroupCensus::create(nowhere(), 300ms);
+  ASSERT_TRUE(census.has_value());
+  const auto asked = Clock::now();
+  (*census)->request();
+  const auto result = (*census)->wait(in(5s));
+  ASSERT_TRUE(result.has_value());
+  ASSERT_TRUE(result->error.has_value());
+  EXPECT_TRUE(result->groups.empty());
+  EXPECT_GE(result->started, asked);
+  EXPECT_LT(result->finished - asked, 3s);
+}
+
+TEST(GroupCensus, AWaitEndsAtItsDeadlineWhileTheListingRuns) {
+  auto census = GroupCensus::create(nowhere(), 1500ms);
+  ASSERT_TRUE(census.has_value());
+  (*census)->request();
+  const auto start = Clock::now();
+  EXPECT_FALSE((*census)->wait(in(150ms)).has_value());
+  const auto waited = Clock::now() - start;
+  EXPECT_GE(waited, 140ms);
+  EXPECT_LT(waited, 1s);
+  // A second request while it runs starts nothing new; the running one's
+  // answer serves it.
+  (*census)->request();
+  const auto result = (*census)->wait(in(5s));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(result->error.has_value());
+  EXPECT_LT(result->started, start + 100ms);
+}
+
+TEST(GroupCensus, ACancelledWaitReturnsAtOnce) {
+  auto census = GroupCensus::create(nowhere(), 1500ms);
+  ASSERT_TRUE(census.has_value());
+  (*census)->request();
+  std::atomic<bool> cancel{true};
+  const auto start = Clock::now();
+  (*census)->wait(Deadline{.at = Clock::now() + 5s, .cancel = &cancel});
+  EXPECT_LT(Clock::now() - start, 200ms);
+}
+
+}  // namespace
+}  // namespace klag::kafka

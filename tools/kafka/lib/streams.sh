@@ -1,0 +1,51 @@
+# shellcheck shell=bash
+# The Kafka Streams test application (streams/KlagStreamsApp.java): its
+# jars, resolved once per version like the broker's, and its class,
+# compiled once per source version with the machine's javac. Sourced.
+
+streams_libs_dir() { printf '%s/kafka-streams-libs-%s' "$CACHE_DIR" "$1"; }
+
+ensure_streams_libs() {
+  local version="$1" dir marker
+  dir="$(streams_libs_dir "$version")"
+  marker="$dir/.complete"
+  [[ -f "$marker" ]] && return 0
+  command -v mvn >/dev/null || die "mvn not found; it is needed once to fetch Kafka Streams $version"
+  mkdir -p "$CACHE_DIR"
+  (
+    flock 9
+    [[ -f "$marker" ]] && exit 0
+    local tmp="$dir.tmp.$$"
+    rm -rf "$tmp"
+    log "fetching Kafka Streams $version jars from Maven Central into $dir"
+    if ! mvn -q -B -Dstyle.color=never -f "$HERE/streams/pom.xml" dependency:copy-dependencies \
+      -Dkafka.version="$version" -DoutputDirectory="$tmp" >&2; then
+      rm -rf "$tmp"
+      die "maven could not resolve Kafka Streams $version"
+    fi
+    [[ -f "$tmp/kafka-streams-$version.jar" ]] || { rm -rf "$tmp"; die "kafka-streams-$version.jar missing after the fetch"; }
+    rm -rf "$dir"
+    mv "$tmp" "$dir"
+    touch "$marker"
+  ) 9>"$CACHE_DIR/.fetch-streams-$version.lock"
+}
+
+# Prints the folder holding KlagStreamsApp.class built from the current
+# source against Kafka Streams $1, compiling it first if needed.
+ensure_streams_app() {
+  local version="$1" libs src sum out
+  ensure_streams_libs "$version"
+  libs="$(streams_libs_dir "$version")"
+  src="$HERE/streams/KlagStreamsApp.java"
+  sum="$(sha256sum "$src" | cut -c1-12)"
+  out="$libs/classes-$sum"
+  if [[ ! -f "$out/KlagStreamsApp.class" ]]; then
+    command -v javac >/dev/null || die "javac not found; it is needed to build the Kafka Streams test app"
+    local tmp="$out.tmp.$$"
+    mkdir -p "$tmp"
+    javac -nowarn -cp "$libs/*" -d "$tmp" "$src" >&2 || { rm -rf "$tmp"; die "javac failed on $src"; }
+    rm -rf "$out"
+    mv "$tmp" "$out" 2>/dev/null || rm -rf "$tmp"  # a parallel build may have won
+  fi
+  printf '%s' "$out"
+}
