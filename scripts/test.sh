@@ -105,7 +105,7 @@ step "fuzzing (libFuzzer, ${FUZZ_SECONDS:-15} s per target)" nice -n 10 scripts/
 step "build (ASan+UBSan)" niced build build-asan -DCMAKE_BUILD_TYPE=Debug -DKLAG_SANITIZE=ON
 # Only what the tsan-labelled tests run (docs/sanitizers.md).
 step "build (TSan)" niced build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKLAG_TSAN=ON \
-  --target klag-exporter klag-workload unit_collect unit_metrics unit_http unit_otlp unit_ha
+  --target klag-exporter klag-workload unit_kafka unit_collect unit_metrics unit_http unit_otlp unit_ha
 step "soak (${SOAK_SECONDS:-600} s, Kafka $KAFKA_4, started before the fuzzing step)" soak_result
 step "tests under ASan+UBSan, Kafka $KAFKA_4" \
   env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build-asan -LE '^demo$' --output-on-failure -j "$JOBS"

@@ -1,88 +1,133 @@
 #include "kafka/group_census.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 
 #include "kafka/handles.h"
 #include "kafka/make_handle.h"
 
 namespace klag::kafka {
+namespace {
 
-struct GroupCensus::Handle {
+std::atomic<int> g_abandoned{0};
+
+using std::chrono::milliseconds;
+
+// How long the destructor waits for a running listing before leaving it.
+constexpr milliseconds kDestroyWait{100};
+
+}  // namespace
+
+struct GroupCensus::State {
   KafkaPtr rk;
+  milliseconds request_timeout;
+  std::mutex mu;
+  std::condition_variable wake;  // the worker: a request, or stop
+  std::condition_variable done;  // the waiters: a listing finished
+  bool requested = false;
+  bool running = false;
+  bool stop = false;
+  bool abandoned = false;  // the census was destroyed while this ran
+  std::optional<Census> latest;
+
+  void run();
+  Census list_once();
 };
 
 std::expected<std::unique_ptr<GroupCensus>, Error> GroupCensus::create(const ClientOptions& options,
-                                                                       std::chrono::milliseconds request_timeout) {
+                                                                       milliseconds request_timeout) {
   std::vector<std::pair<std::string, std::string>> overrides;
   if (!options.properties.contains("socket.timeout.ms")) {
     overrides.emplace_back("socket.timeout.ms", std::to_string(std::max<int64_t>(request_timeout.count(), 10)));
   }
   auto rk = make_consumer_handle(options, overrides);
   if (!rk) return std::unexpected(rk.error());
-  auto handle = std::make_unique<Handle>();
-  handle->rk = std::move(*rk);
-  return std::unique_ptr<GroupCensus>(new GroupCensus(std::move(handle), request_timeout));
+  auto state = std::make_shared<State>();
+  state->rk = std::move(*rk);
+  state->request_timeout = request_timeout;
+  return std::unique_ptr<GroupCensus>(new GroupCensus(std::move(state)));
 }
 
-GroupCensus::GroupCensus(std::unique_ptr<Handle> handle, std::chrono::milliseconds request_timeout)
-    : handle_(std::move(handle)), request_timeout_(request_timeout), worker_([this] { run(); }) {}
+GroupCensus::GroupCensus(std::shared_ptr<State> state)
+    : state_(std::move(state)), worker_([s = state_]() mutable {
+        s->run();
+        bool abandoned = false;
+        {
+          std::lock_guard lock(s->mu);
+          abandoned = s->abandoned;
+        }
+        s.reset();  // the last owner: closes the handle
+        if (abandoned) g_abandoned.fetch_sub(1);
+      }) {}
 
 GroupCensus::~GroupCensus() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
+  State& s = *state_;
+  std::unique_lock lock(s.mu);
+  s.stop = true;
+  s.wake.notify_all();
+  if (!s.done.wait_for(lock, kDestroyWait, [&s] { return !s.running; })) {
+    s.abandoned = true;
+    g_abandoned.fetch_add(1);
+    lock.unlock();
+    worker_.detach();
+    return;
   }
-  wake_.notify_all();
+  lock.unlock();
   worker_.join();
 }
 
+int GroupCensus::abandoned_listings() { return g_abandoned.load(); }
+
 void GroupCensus::request() {
+  State& s = *state_;
   {
-    std::lock_guard lock(mu_);
-    if (running_) return;
-    requested_ = true;
+    std::lock_guard lock(s.mu);
+    if (s.running) return;
+    s.requested = true;
   }
-  wake_.notify_all();
+  s.wake.notify_all();
 }
 
 std::optional<Census> GroupCensus::wait(const Deadline& deadline) {
-  std::unique_lock lock(mu_);
+  State& s = *state_;
+  std::unique_lock lock(s.mu);
   // Slices, so that a cancelled deadline (shutdown) is seen quickly.
-  while ((running_ || requested_) && !stop_ && !deadline.expired()) {
-    const auto slice = std::min<Clock::duration>(deadline.at - Clock::now(), std::chrono::milliseconds(100));
-    done_.wait_for(lock, std::max<Clock::duration>(slice, Clock::duration::zero()));
+  while ((s.running || s.requested) && !s.stop && !deadline.expired()) {
+    const auto slice = std::min<Clock::duration>(deadline.at - Clock::now(), milliseconds(100));
+    s.done.wait_for(lock, std::max<Clock::duration>(slice, Clock::duration::zero()));
   }
-  return latest_;
+  return s.latest;
 }
 
-void GroupCensus::run() {
-  std::unique_lock lock(mu_);
+void GroupCensus::State::run() {
+  std::unique_lock lock(mu);
   for (;;) {
-    wake_.wait(lock, [this] { return stop_ || requested_; });
-    if (stop_) return;
-    requested_ = false;
-    running_ = true;
+    wake.wait(lock, [this] { return stop || requested; });
+    if (stop) return;
+    requested = false;
+    running = true;
     lock.unlock();
     Census census = list_once();
     lock.lock();
-    latest_ = std::move(census);
-    running_ = false;
-    done_.notify_all();
+    latest = std::move(census);
+    running = false;
+    done.notify_all();
   }
 }
 
-Census GroupCensus::list_once() {
-  rd_kafka_t* rk = handle_->rk.get();
+Census GroupCensus::State::list_once() {
   // Errors and logs nobody asked for land on the handle's main queue.
-  rd_kafka_poll(rk, 0);
+  rd_kafka_poll(rk.get(), 0);
   Census out;
   out.started = Clock::now();
   const rd_kafka_group_list* list = nullptr;
   // The timeout bounds only the wait for the handle's first metadata; the
   // requests themselves end by socket.timeout.ms.
-  const auto err =
-      rd_kafka_list_groups(rk, nullptr, &list, static_cast<int>(std::clamp<int64_t>(request_timeout_.count(), 1, 3600000)));
+  const int timeout = static_cast<int>(std::clamp<int64_t>(request_timeout.count(), 1, 3600 * 1000));
+  const auto err = rd_kafka_list_groups(rk.get(), nullptr, &list, timeout);
   out.finished = Clock::now();
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     out.error = Error::from_code(err, "ListGroups (all group types)");

@@ -22,10 +22,8 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <expected>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -55,10 +53,13 @@ class GroupCensus {
  public:
   // `request_timeout` becomes the handle's socket.timeout.ms unless the
   // cluster's consumer_properties set it: it bounds how long one listing
-  // (and so the destructor) can take while a broker hangs.
+  // can block while a broker hangs.
   static std::expected<std::unique_ptr<GroupCensus>, Error> create(const ClientOptions& options,
                                                                    std::chrono::milliseconds request_timeout);
-  ~GroupCensus();  // waits for a listing in progress, at most about the request timeout
+  // Never blocks for long: a listing still running after 100 ms is left to
+  // finish on its own (its thread then closes the handle), so neither a
+  // config reload nor shutdown waits for a hung broker.
+  ~GroupCensus();
   GroupCensus(const GroupCensus&) = delete;
   GroupCensus& operator=(const GroupCensus&) = delete;
 
@@ -70,22 +71,19 @@ class GroupCensus {
   // tell a fresh answer from an older one.
   std::optional<Census> wait(const Deadline& deadline);
 
- private:
-  struct Handle;
-  explicit GroupCensus(std::unique_ptr<Handle> handle, std::chrono::milliseconds request_timeout);
-  void run();
-  Census list_once();
+  // Listings of destroyed censuses still running. A process that exits
+  // while one runs must not run static destructors under it (librdkafka
+  // logs through spdlog from its threads): app/runtime.cc then ends with
+  // std::_Exit.
+  static int abandoned_listings();
 
-  std::unique_ptr<Handle> handle_;
-  std::chrono::milliseconds request_timeout_;
-  std::mutex mu_;
-  std::condition_variable wake_;  // the worker: a request, or stop
-  std::condition_variable done_;  // the waiters: a listing finished
-  bool requested_ = false;
-  bool running_ = false;
-  bool stop_ = false;
-  std::optional<Census> latest_;
-  std::thread worker_;  // last: started once everything above exists
+ private:
+  struct State;
+  explicit GroupCensus(std::shared_ptr<State> state);
+
+  // Shared with the worker thread, which may outlive this object.
+  std::shared_ptr<State> state_;
+  std::thread worker_;
 };
 
 }  // namespace klag::kafka

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "kafka/group_census.h"
 
@@ -67,6 +68,35 @@ TEST(GroupCensus, ACancelledWaitReturnsAtOnce) {
   const auto start = Clock::now();
   (*census)->wait(Deadline{.at = Clock::now() + 5s, .cancel = &cancel});
   EXPECT_LT(Clock::now() - start, 200ms);
+}
+
+void wait_until_no_listing_is_abandoned() {
+  const auto until = Clock::now() + 5s;
+  while (GroupCensus::abandoned_listings() > 0 && Clock::now() < until) std::this_thread::sleep_for(20ms);
+}
+
+TEST(GroupCensus, DestructionLeavesARunningListingToFinishAlone) {
+  wait_until_no_listing_is_abandoned();  // one an earlier test left
+  auto census = GroupCensus::create(nowhere(), 800ms);
+  ASSERT_TRUE(census.has_value());
+  (*census)->request();
+  std::this_thread::sleep_for(50ms);  // the worker is inside the listing now
+  const auto start = Clock::now();
+  census->reset();
+  EXPECT_LT(Clock::now() - start, 400ms);  // not the listing's 800 ms
+  EXPECT_EQ(GroupCensus::abandoned_listings(), 1);
+  wait_until_no_listing_is_abandoned();
+  EXPECT_EQ(GroupCensus::abandoned_listings(), 0);  // it ended and closed its handle
+}
+
+TEST(GroupCensus, DestructionWhileIdleJoins) {
+  auto census = GroupCensus::create(nowhere(), 200ms);
+  ASSERT_TRUE(census.has_value());
+  (*census)->request();
+  ASSERT_TRUE((*census)->wait(in(5s)).has_value());
+  wait_until_no_listing_is_abandoned();
+  census->reset();
+  EXPECT_EQ(GroupCensus::abandoned_listings(), 0);
 }
 
 }  // namespace
