@@ -3,6 +3,7 @@
 // Against an address where nothing listens: what it lists on a real broker
 // is tested in tests/integration/test_streams_groups.py.
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
@@ -14,6 +15,12 @@ namespace klag::kafka {
 namespace {
 
 using namespace std::chrono_literals;
+
+// spdlog's registry is made on first use. The exporter makes it in main,
+// before any librdkafka thread logs; here it would be made by the first
+// log line, and TSan cannot see the static-init guard of the uninstrumented
+// libspdlog. So it is made now, before any thread starts.
+[[maybe_unused]] const spdlog::logger* const kLogger = spdlog::default_logger_raw();
 
 ClientOptions nowhere() {
   return ClientOptions{.cluster_name = "census-test", .bootstrap_servers = "127.0.0.1:1", .properties = {}};
