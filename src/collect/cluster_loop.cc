@@ -114,12 +114,7 @@ void ClusterLoop::cycle() {
     status_.timestamp_timeouts_total += s.timeouts;
     status_.timestamp_denied_total += s.denied;
     status_.timestamp_fetch_bytes_total += s.bytes;
-    const PartialErrors& pe = result->partial;
-    status_.partial_errors_total.list_groups += pe.list_groups;
-    status_.partial_errors_total.describe_groups += pe.describe_groups;
-    status_.partial_errors_total.committed_offsets += pe.committed_offsets;
-    status_.partial_errors_total.watermarks += pe.watermarks;
-    status_.partial_errors_total.metadata += pe.metadata;
+    status_.partial_errors_total.add(result->partial);
     last_success_ = end;
     if (!was_up) {
       spdlog::info("cluster {}: up ({} groups, {} partitions, cycle {:.3f}s)", status_.name,

@@ -9,20 +9,11 @@
 #include <vector>
 
 #include "collect/collector.h"
+#include "collect/cycle_report.h"
 #include "config/config.h"
 #include "lag/model.h"
 
 namespace klag::collect {
-
-// Partial errors of the cycles that worked, cumulative since start, by
-// kind (see PartialErrors for each one's unit).
-struct PartialErrorTotals {
-  uint64_t list_groups = 0;
-  uint64_t describe_groups = 0;
-  uint64_t committed_offsets = 0;
-  uint64_t watermarks = 0;
-  uint64_t metadata = 0;
-};
 
 struct ClusterStatus {
   std::string name;
