@@ -162,7 +162,8 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
   std::set<std::string> unlisted;  // listed last cycle, not this one
   {
     StepTimer timer(t.list_groups);
-    auto listing = client_->list_groups(step(0.25));
+    const int brokers = last_metadata_ ? last_metadata_->broker_count : 0;
+    auto listing = client_->list_groups(step(0.25), static_cast<size_t>(std::max(brokers, 0)));
     if (!listing) return std::unexpected(CycleError{"list_groups", listing.error()});
     partial.list_groups = listing->broker_errors.size();
     if (!listing->broker_errors.empty()) first_error(listing->broker_errors.front());
