@@ -54,6 +54,17 @@ void ClusterLoop::wake() {
   cv_.notify_all();
 }
 
+void ClusterLoop::new_term() {
+  std::lock_guard lock(term_mu_);
+  new_term_ = true;
+}
+
+void ClusterLoop::start_term() {
+  forget_term(status_);
+  last_success_ = {};
+  if (history_) history_->clear();
+}
+
 bool ClusterLoop::join_for(std::chrono::milliseconds timeout) {
   std::unique_lock lock(done_mu_);
   if (!done_cv_.wait_for(lock, timeout, [this] { return done_; })) return false;
@@ -87,6 +98,12 @@ void ClusterLoop::cycle() {
   auto result = collector_->run(deadline);
   if (stop_) return;  // a cancelled cycle publishes nothing
   const auto end = Clock::now();
+  std::lock_guard term_lock(term_mu_);
+  if (new_term_) {
+    // The first cycle to end since the term changed: its own result only.
+    new_term_ = false;
+    start_term();
+  }
 
   const bool was_up = status_.up;
   const bool first = !status_.first_cycle_done;

@@ -54,4 +54,11 @@ namespace klag::collect {
 // The status of a cluster before its first cycle.
 ClusterStatus initial_status(const config::Cluster& cluster, const config::Exporter& exporter);
 
+// Leader election: forgets what `s` says about the cycles of an earlier
+// leadership term (whether the last one finished or worked, when one last
+// worked, its lag, timings and error), so /ready and the data served wait
+// for the new term's own cycles. Keeps the cluster's identity and the
+// counters (cycles, failures, *_total), which must never go backwards.
+void forget_term(ClusterStatus& s);
+
 }  // namespace klag::collect
