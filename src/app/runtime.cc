@@ -136,10 +136,13 @@ void Runtime::start_ha() {
       // The store and the loops' gates ask is_leader() themselves. The data
       // of a term is forgotten when it ends and again when a new one starts
       // (a cycle may have finished in between), so a new term serves only
-      // fresh cycles and /ready waits for them.
+      // fresh cycles and /ready waits for them. The loops first: each one's
+      // next publication then forgets the old term too, and one already
+      // under way is over before the store forgets it.
       {
         std::lock_guard lock(mu_);
-        store_.reset_clusters(initial_statuses(config_));
+        for (auto& [name, loop] : loops_) loop->new_term();
+        store_.forget_term();
       }
       if (leader) wake_loops();
     });

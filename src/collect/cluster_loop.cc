@@ -54,6 +54,17 @@ void ClusterLoop::wake() {
   cv_.notify_all();
 }
 
+void ClusterLoop::new_term() {
+  std::lock_guard lock(term_mu_);
+  new_term_ = true;
+}
+
+void ClusterLoop::start_term() {
+  forget_term(status_);
+  last_success_ = {};
+  if (history_) history_->clear();
+}
+
 bool ClusterLoop::join_for(std::chrono::milliseconds timeout) {
   std::unique_lock lock(done_mu_);
   if (!done_cv_.wait_for(lock, timeout, [this] { return done_; })) return false;
@@ -87,6 +98,12 @@ void ClusterLoop::cycle() {
   auto result = collector_->run(deadline);
   if (stop_) return;  // a cancelled cycle publishes nothing
   const auto end = Clock::now();
+  std::lock_guard term_lock(term_mu_);
+  if (new_term_) {
+    // The first cycle to end since the term changed: its own result only.
+    new_term_ = false;
+    start_term();
+  }
 
   const bool was_up = status_.up;
   const bool first = !status_.first_cycle_done;
@@ -114,12 +131,7 @@ void ClusterLoop::cycle() {
     status_.timestamp_timeouts_total += s.timeouts;
     status_.timestamp_denied_total += s.denied;
     status_.timestamp_fetch_bytes_total += s.bytes;
-    const PartialErrors& pe = result->partial;
-    status_.partial_errors_total.list_groups += pe.list_groups;
-    status_.partial_errors_total.describe_groups += pe.describe_groups;
-    status_.partial_errors_total.committed_offsets += pe.committed_offsets;
-    status_.partial_errors_total.watermarks += pe.watermarks;
-    status_.partial_errors_total.metadata += pe.metadata;
+    status_.partial_errors_total.add(result->partial);
     last_success_ = end;
     if (!was_up) {
       spdlog::info("cluster {}: up ({} groups, {} partitions, cycle {:.3f}s)", status_.name,

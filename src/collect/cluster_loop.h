@@ -1,8 +1,9 @@
 // Runs one cluster's collection cycles on its own thread, every
 // poll_interval, each bounded by the cycle deadline; cycles never overlap.
 //
-// Owns the thread and the Collector. start()/stop() from one owning thread;
-// the publish callback runs on the loop thread.
+// Owns the thread and the Collector. start()/stop() from one owning thread,
+// wake() and new_term() from any; the publish callback runs on the loop
+// thread.
 #pragma once
 
 #include <atomic>
@@ -45,6 +46,11 @@ class ClusterLoop {
   // Runs the next cycle now instead of at the next interval (a new leader
   // or new shards should not wait).
   void wake();
+  // A leadership term started or ended: the status the loop publishes next
+  // forgets the cycles before (forget_term), so /ready waits for a cycle of
+  // the new term. Any thread; call it before resetting the store, as a
+  // publication that started earlier is then over.
+  void new_term();
   // Asks the loop to stop: an in-flight cycle is cancelled at its next
   // poll slice. Does not wait.
   void request_stop();
@@ -55,6 +61,8 @@ class ClusterLoop {
  private:
   void run();
   void cycle();
+  // forget_term for the loop's own state too (loop thread, under term_mu_).
+  void start_term();
   // The line that ends a cycle (cycle_line); `partial` is null when it failed.
   void log_cycle_end(const PartialErrors* partial, std::chrono::steady_clock::time_point end);
 
@@ -70,6 +78,12 @@ class ClusterLoop {
   std::optional<lag::History> history_;
   std::chrono::steady_clock::time_point last_success_{};
   PartialWarnings partial_warnings_;
+
+  // Held by the loop thread from applying a cycle's result to publishing
+  // it, so a new term is seen either before the result (which then starts
+  // from a forgotten status) or after the publication.
+  std::mutex term_mu_;
+  bool new_term_ = false;  // guarded by term_mu_
 
   std::atomic<bool> stop_{false};
   bool wake_ = false;  // guarded by mu_

@@ -121,7 +121,9 @@ bool Collector::group_in_scope(const std::string& id) const {
 
 kafka::ClientOptions Collector::options_for_new_client() const {
   kafka::ClientOptions options = client_options_;
-  options.bootstrap_servers = merge_bootstrap(client_options_.bootstrap_servers, known_brokers_);
+  static const std::vector<std::string> kNone;
+  options.bootstrap_servers =
+      merge_bootstrap(client_options_.bootstrap_servers, last_metadata_ ? last_metadata_->brokers : kNone);
   return options;
 }
 
@@ -192,7 +194,8 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
     }
     if (census_) census_->request();
     const kafka::Deadline list_deadline = step(0.25);
-    auto listing = client_->list_groups(list_deadline);
+    const int brokers = last_metadata_ ? last_metadata_->broker_count : 0;
+    auto listing = client_->list_groups(list_deadline, static_cast<size_t>(std::max(brokers, 0)));
     if (!listing) return std::unexpected(CycleError{"list_groups", listing.error()});
     partial.list_groups = listing->broker_errors.size();
     if (!listing->broker_errors.empty()) first_error(listing->broker_errors.front());
@@ -305,14 +308,23 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
   if (auto r = replace_client_if_requests_left_behind(); !r) return std::unexpected(r.error());
 
   // 4. Metadata: which topics and partitions exist, and their leaders.
-  kafka::ClusterMetadata metadata;
+  // The answer is kept in last_metadata_ (moved, not copied: it lists every
+  // partition) and read from there for the rest of the cycle.
   {
     StepTimer timer(t.metadata);
     auto md = client_->metadata(step(0.5));
     const auto now = kafka::Clock::now();
+    bool brokers_changed = false;
     if (md) {
-      metadata = std::move(*md);
-      last_metadata_ = metadata;
+      // Replacement clients and timestamp readers bootstrap from the brokers
+      // the last answer named (options_for_new_client). One naming none
+      // keeps those of the answer before.
+      if (md->brokers.empty() && last_metadata_) {
+        md->brokers = std::move(last_metadata_->brokers);
+      } else {
+        brokers_changed = !md->brokers.empty() && (!last_metadata_ || md->brokers != last_metadata_->brokers);
+      }
+      last_metadata_ = std::move(*md);
       last_metadata_at_ = now;
     } else if (last_metadata_ && now - last_metadata_at_ <= max_offset_age_) {
       // Every attempt went to a broker that was frozen or going away (one
@@ -321,26 +333,22 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
       // max_staleness) serves this one: a partial error, not a failed cycle.
       first_error(md.error());
       partial.metadata = 1;
-      metadata = *last_metadata_;
     } else {
       return std::unexpected(CycleError{"metadata", md.error()});
     }
     // A single-node cluster needs no second address; a larger one
     // reached through one address cannot start while that broker is down.
-    if (!warned_single_bootstrap_ && metadata.broker_count > 1 &&
+    if (!warned_single_bootstrap_ && last_metadata_->broker_count > 1 &&
         bootstrap_count(client_options_.bootstrap_servers) == 1) {
       warned_single_bootstrap_ = true;
       spdlog::warn("cluster {}: bootstrap_servers names one of its {} brokers; while that broker is down a restarted "
                    "exporter cannot reach the cluster: list two or more (once running, the exporter also uses the "
                    "brokers the cluster reports)",
-                   client_options_.cluster_name, metadata.broker_count);
+                   client_options_.cluster_name, last_metadata_->broker_count);
     }
-    // Replacement clients and timestamp readers bootstrap from these too.
-    if (!metadata.brokers.empty() && metadata.brokers != known_brokers_) {
-      known_brokers_ = metadata.brokers;
-      if (sampler_) sampler_->set_bootstrap_servers(options_for_new_client().bootstrap_servers);
-    }
+    if (brokers_changed && sampler_) sampler_->set_bootstrap_servers(options_for_new_client().bootstrap_servers);
   }
+  const kafka::ClusterMetadata& metadata = *last_metadata_;
 
   // Partitions in scope: every partition of every topic passing the filter.
   std::set<lag::TopicPartition> existing;

@@ -137,9 +137,9 @@ class Collector {
   bool group_in_scope(const std::string& id) const;
 
   kafka::ClientOptions client_options_;
-  std::vector<std::string> known_brokers_;  // host:port, from the last metadata
-  // The last metadata answer and when it came, for a cycle whose own
-  // request failed (see the metadata step).
+  // The last metadata answer and when it came: the cycle's own (moved in),
+  // or the one a cycle whose own request failed reuses (see the metadata
+  // step). Its brokers (host:port) also bootstrap replacement clients.
   std::optional<kafka::ClusterMetadata> last_metadata_;
   kafka::Clock::time_point last_metadata_at_{};
   bool warned_single_bootstrap_ = false;

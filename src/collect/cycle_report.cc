@@ -4,19 +4,33 @@
 
 namespace klag::collect {
 
+size_t PartialErrors::total() const {
+  size_t n = 0;
+  for (const auto& k : kPartialErrorKinds) n += this->*k.count;
+  return n;
+}
+
+void PartialErrorTotals::add(const PartialErrors& e) {
+  for (const auto& k : kPartialErrorKinds) this->*k.total += e.*k.count;
+}
+
 std::string describe(const PartialErrors& e) {
   std::string out;
-  auto add = [&out](size_t n, std::string_view what, size_t of, std::string_view unit) {
-    if (n == 0) return;
-    if (!out.empty()) out += ", ";
-    out += of > 0 ? fmt::format("{} of {}/{} {}", what, n, of, unit) : fmt::format("{} of {} {}", what, n, unit);
-  };
-  // Offsets first: a group without them has no lag at all.
-  add(e.committed_offsets, "committed offsets", e.groups_fetched, "groups");
-  add(e.watermarks, "watermarks", e.partitions, "partitions");
-  add(e.describe_groups, "descriptions", e.groups_described, "groups");
-  add(e.list_groups, "ListGroups", 0, e.list_groups == 1 ? "broker" : "brokers");
-  if (e.metadata > 0) out += std::string(out.empty() ? "" : ", ") + "metadata of the last cycle";
+  for (size_t rank = 0; rank < kPartialErrorKinds.size(); ++rank) {
+    for (const auto& k : kPartialErrorKinds) {
+      const size_t n = e.*k.count;
+      if (k.concern != rank || n == 0) continue;
+      if (!out.empty()) out += ", ";
+      const size_t of = k.asked ? e.*k.asked : 0;
+      if (k.unit.empty()) {
+        out += k.what;
+      } else if (of > 0) {
+        out += fmt::format("{} of {}/{} {}", k.what, n, of, k.unit);
+      } else {
+        out += fmt::format("{} of {} {}", k.what, n, n == 1 ? k.unit_one : k.unit);
+      }
+    }
+  }
   if (!e.first_error.empty()) out += " (first: " + e.first_error + ")";
   return out;
 }

@@ -3,10 +3,12 @@
 // partial errors may warn. Pure apart from the caller's clock.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace klag::collect {
 
@@ -24,8 +26,67 @@ struct PartialErrors {
   // The first error seen, to show what went wrong (one of possibly thousands).
   std::string first_error;
 
-  size_t total() const { return list_groups + describe_groups + committed_offsets + watermarks + metadata; }
+  size_t total() const;
 };
+
+// Partial errors of the cycles that worked, cumulative since start, by
+// kind: kafka_lag_exporter_cycle_partial_errors_total.
+struct PartialErrorTotals {
+  uint64_t list_groups = 0;
+  uint64_t describe_groups = 0;
+  uint64_t committed_offsets = 0;
+  uint64_t watermarks = 0;
+  uint64_t metadata = 0;
+
+  void add(const PartialErrors& e);
+};
+
+// One kind of partial error: all that names or counts it. A new kind is a
+// member of PartialErrors and of PartialErrorTotals and a row here; total(),
+// add(), describe() and the metric's series and help all walk this table
+// (docs/metrics.md names the kinds too).
+struct PartialErrorKind {
+  std::string_view name;  // the metric's `kind` label
+  std::string_view help;  // what the count counts, for the metric's help
+  // In describe(): "WHAT of N/ASKED UNIT", else "WHAT of N UNIT" (UNIT_ONE
+  // when N is 1), or WHAT alone when UNIT is empty.
+  std::string_view what;
+  std::string_view unit;
+  std::string_view unit_one;
+  size_t PartialErrors::*count;
+  size_t PartialErrors::*asked;  // null: out of an unknown number
+  uint64_t PartialErrorTotals::*total;
+  size_t concern;  // position in describe(), largest concern first
+};
+
+// In the order of the metric's series.
+inline constexpr std::array<PartialErrorKind, 5> kPartialErrorKinds{{
+    {"list_groups", "brokers that did not answer ListGroups", "ListGroups", "brokers", "broker",
+     &PartialErrors::list_groups, nullptr, &PartialErrorTotals::list_groups, 3},
+    {"describe_groups", "groups not described", "descriptions", "groups", "groups", &PartialErrors::describe_groups,
+     &PartialErrors::groups_described, &PartialErrorTotals::describe_groups, 2},
+    // Offsets first in the log: a group without them has no lag at all.
+    {"committed_offsets", "groups whose committed offsets were not fetched", "committed offsets", "groups", "groups",
+     &PartialErrors::committed_offsets, &PartialErrors::groups_fetched, &PartialErrorTotals::committed_offsets, 0},
+    {"watermarks", "partitions whose watermarks were not read", "watermarks", "partitions", "partitions",
+     &PartialErrors::watermarks, &PartialErrors::partitions, &PartialErrorTotals::watermarks, 1},
+    {"metadata", "cycles that used the previous cycle's metadata because their own request failed",
+     "metadata of the last cycle", "", "", &PartialErrors::metadata, nullptr, &PartialErrorTotals::metadata, 4},
+}};
+
+namespace detail {
+constexpr bool concerns_are_a_permutation() {
+  for (size_t i = 0; i < kPartialErrorKinds.size(); ++i) {
+    size_t with_rank = 0;
+    for (const auto& k : kPartialErrorKinds) with_rank += k.concern == i ? 1 : 0;
+    if (with_rank != 1) return false;
+  }
+  return true;
+}
+}  // namespace detail
+static_assert(detail::concerns_are_a_permutation(), "each kind needs its own place in describe()");
+static_assert(sizeof(PartialErrorTotals) == kPartialErrorKinds.size() * sizeof(uint64_t),
+              "every member of PartialErrorTotals needs a row in kPartialErrorKinds");
 
 // The line that ends every cycle (tests/integration/klag_harness.py's
 // cycle_line() parses it; keep them in step):

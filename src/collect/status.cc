@@ -13,4 +13,16 @@ ClusterStatus initial_status(const config::Cluster& cluster, const config::Expor
   return s;
 }
 
+void forget_term(ClusterStatus& s) {
+  s.first_cycle_done = false;
+  s.up = false;
+  s.stale = false;
+  s.last_success_unix_seconds = 0;
+  s.last_cycle_seconds = 0;
+  s.timings = {};
+  s.last_sampling = {};
+  s.last_error.clear();
+  s.lag.reset();
+}
+
 }  // namespace klag::collect

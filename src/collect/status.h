@@ -9,20 +9,11 @@
 #include <vector>
 
 #include "collect/collector.h"
+#include "collect/cycle_report.h"
 #include "config/config.h"
 #include "lag/model.h"
 
 namespace klag::collect {
-
-// Partial errors of the cycles that worked, cumulative since start, by
-// kind (see PartialErrors for each one's unit).
-struct PartialErrorTotals {
-  uint64_t list_groups = 0;
-  uint64_t describe_groups = 0;
-  uint64_t committed_offsets = 0;
-  uint64_t watermarks = 0;
-  uint64_t metadata = 0;
-};
 
 struct ClusterStatus {
   std::string name;
@@ -62,5 +53,12 @@ namespace klag::collect {
 
 // The status of a cluster before its first cycle.
 ClusterStatus initial_status(const config::Cluster& cluster, const config::Exporter& exporter);
+
+// Leader election: forgets what `s` says about the cycles of an earlier
+// leadership term (whether the last one finished or worked, when one last
+// worked, its lag, timings and error), so /ready and the data served wait
+// for the new term's own cycles. Keeps the cluster's identity and the
+// counters (cycles, failures, *_total), which must never go backwards.
+void forget_term(ClusterStatus& s);
 
 }  // namespace klag::collect

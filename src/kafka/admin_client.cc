@@ -23,22 +23,22 @@ constexpr const char* kAdminGroupId = "klag-exporter-admin";
 // Poll slices: short enough that cancellation (shutdown) is seen quickly.
 constexpr milliseconds kPollSlice{100};
 
-int timeout_ms(const Deadline& d) {
-  auto ms = d.remaining().count();
-  // librdkafka rejects admin request timeouts above one hour.
-  return static_cast<int>(std::clamp<int64_t>(ms, 1, 3600 * 1000));
-}
+// librdkafka rejects admin request timeouts above one hour.
+int clamp_timeout_ms(int64_t ms) { return static_cast<int>(std::clamp<int64_t>(ms, 1, 3600 * 1000)); }
 
-// The request timeout of an admin call: a fifth before our own deadline. A call that fans out to several brokers or
-// coordinators (ListGroups to every broker, DescribeGroups to each group's
-// coordinator) then answers with the brokers that did answer, plus a
-// per-broker timeout error for a hung one, before we stop waiting; with the
-// same instant for both, a single frozen broker lost every broker's answer.
+int timeout_ms(const Deadline& d) { return clamp_timeout_ms(d.remaining().count()); }
+
+// The request timeout of an admin call: a fifth before our own deadline.
+// A call that fans out to several brokers or coordinators (ListGroups to
+// every broker, DescribeGroups to each group's coordinator) then answers
+// with the brokers that did answer, plus a per-broker timeout error for a
+// hung one, before we stop waiting; with the same instant for both, a
+// single frozen broker lost every broker's answer. No absolute margin: at
+// a 1 s poll interval ListGroups has 250 ms, and a fixed 100 ms would
+// leave a fresh client too little to connect.
 int admin_timeout_ms(const Deadline& d) {
   const auto ms = d.remaining().count();
-  // No absolute margin: at a 1 s poll interval ListGroups has 250 ms, and
-  // a fixed 100 ms would leave a fresh client too little to connect.
-  return static_cast<int>(std::clamp<int64_t>(ms - ms / 5, 1, 3600 * 1000));
+  return clamp_timeout_ms(ms - ms / 5);
 }
 
 Error from_rd_error(const rd_kafka_error_t* e, const std::string& context) {
@@ -123,8 +123,10 @@ std::expected<std::unique_ptr<AdminClient>, Error> AdminClient::create(const Cli
   // e.g. by a preferred leader election) by asking the handle's own
   // consumer group to look up its coordinator again, and without a
   // group.id there is none: it dereferences a null pointer and the process
-  // dies (SIGSEGV). With one, that lookup is a harmless FindCoordinator for
-  // this id. See docs/design.md, "Coordinator moves".
+  // dies (SIGSEGV). With one, the lookup is an extra FindCoordinator for
+  // klag-exporter-admin, about once a second while librdkafka keeps looking
+  // (denied, with a line in the broker's authorizer log, without Describe
+  // on that group). See docs/design.md, "Coordinator moves".
   auto rk = make_consumer_handle(options, {{"isolation.level", "read_uncommitted"}, {"group.id", kAdminGroupId}});
   if (!rk) return std::unexpected(rk.error());
   auto rk_committed =
@@ -144,7 +146,11 @@ void AdminClient::serve_events() {
   rd_kafka_poll(impl_->rk_committed.get(), 0);
 }
 
-std::expected<GroupListing, Error> AdminClient::list_groups(const Deadline& deadline) {
+bool listing_failed(size_t listed, size_t broker_errors, size_t known_brokers) {
+  return listed == 0 && broker_errors > 0 && broker_errors >= known_brokers;
+}
+
+std::expected<GroupListing, Error> AdminClient::list_groups(const Deadline& deadline, size_t known_brokers) {
   rd_kafka_t* rk = impl_->rk.get();
   auto opts = make_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, deadline);
   if (!opts) return std::unexpected(opts.error());
@@ -175,7 +181,9 @@ std::expected<GroupListing, Error> AdminClient::list_groups(const Deadline& dead
     if (timed_out_locally(rd_kafka_error_code(errs[i]))) requests_left_behind_ = true;
     out.broker_errors.push_back(from_rd_error(errs[i], "ListConsumerGroups"));
   }
-  if (n == 0 && ne > 0) return std::unexpected(out.broker_errors.front());
+  // Brokers that answered with no groups while another failed are an
+  // empty listing with a partial error, not a failed cycle.
+  if (listing_failed(n, ne, known_brokers)) return std::unexpected(out.broker_errors.front());
   return out;
 }
 

@@ -61,6 +61,16 @@ struct GroupListing {
   std::vector<Error> broker_errors;
 };
 
+// Whether a ListGroups fan-out failed as a whole rather than in part.
+// librdkafka 2.0.2 reports one error per broker that failed but not how
+// many brokers it asked, and a broker that answered with no groups leaves
+// no trace. So it failed when nothing was listed and there were at least
+// as many errors as `known_brokers` (a cluster that lost brokers since is
+// taken as answered in part: the later steps fail if it is really gone);
+// with `known_brokers` 0 (no metadata yet) nothing listed and any error
+// fails it, as no broker can be shown to have answered.
+bool listing_failed(size_t listed, size_t broker_errors, size_t known_brokers);
+
 struct GroupDescriptions {
   std::vector<lag::Group> groups;  // described ones have described = true
   // Groups whose protocol type is not "consumer" (Connect, Streams'
@@ -113,8 +123,11 @@ class AdminClient {
   // not accumulate. Call once per cycle.
   void serve_events();
 
-  // ListConsumerGroups on every broker. Fails only when no broker answered.
-  std::expected<GroupListing, Error> list_groups(const Deadline& deadline);
+  // ListConsumerGroups on every broker. Fails when the request failed, or
+  // when every broker did (see listing_failed; `known_brokers` is how many
+  // the last metadata answer named, 0 before the first); otherwise the
+  // brokers that failed are in broker_errors.
+  std::expected<GroupListing, Error> list_groups(const Deadline& deadline, size_t known_brokers);
 
   // DescribeConsumerGroups for all ids in one call.
   std::expected<GroupDescriptions, Error> describe_groups(const std::vector<std::string>& ids,

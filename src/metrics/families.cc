@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "lag/shard.h"
@@ -27,8 +28,6 @@ constexpr Family kCycles{"kafka_lag_exporter_cycles_total", MetricType::counter,
                          "Collection cycles run for the cluster."};
 constexpr Family kFailedCycles{"kafka_lag_exporter_cycle_failures_total", MetricType::counter,
                                "Collection cycles of the cluster that failed."};
-constexpr Family kPartialErrors{"kafka_lag_exporter_cycle_partial_errors_total", MetricType::counter,
-                                "What successful cycles of the cluster could not read, by kind: list_groups (brokers that did not answer ListGroups), describe_groups (groups not described), committed_offsets (groups whose committed offsets were not fetched), watermarks (partitions whose watermarks were not read), metadata (cycles that used the previous cycle's metadata because their own request failed)."};
 constexpr Family kStale{"kafka_lag_exporter_stale", MetricType::gauge,
                         "1 when the cluster's lag series come from an earlier cycle because the last one failed."};
 constexpr Family kPollTime{"kafka_consumergroup_poll_time_ms", MetricType::gauge,
@@ -91,6 +90,21 @@ constexpr Family kGroupState{"kafka_consumergroup_group_state", MetricType::gaug
                              "State of the consumer group as a number: 0 Unknown, 1 PreparingRebalance, 2 CompletingRebalance, 3 Stable, 4 Dead, 5 Empty, 6 Assigning, 7 Reconciling."};
 constexpr Family kMembers{"kafka_consumergroup_group_members", MetricType::gauge, "Number of members in the consumer group."};
 
+// Its help names every kind (collect::kPartialErrorKinds), so it is built
+// once, on first use.
+const Family& partial_errors_family() {
+  static const std::string help = [] {
+    std::string h = "What successful cycles of the cluster could not read, by kind: ";
+    for (const auto& k : collect::kPartialErrorKinds) {
+      if (&k != &collect::kPartialErrorKinds.front()) h += ", ";
+      h.append(k.name).append(" (").append(k.help).append(")");
+    }
+    return h + ".";
+  }();
+  static const Family family{"kafka_lag_exporter_cycle_partial_errors_total", MetricType::counter, help.c_str()};
+  return family;
+}
+
 }  // namespace
 
 int64_t group_state_code(std::string_view state) {
@@ -138,13 +152,11 @@ void emit_metrics(const std::vector<ClusterStatus>& all_clusters, SeriesSink& si
   for (const auto& c : clusters) w.begin(kCycles, c).value(static_cast<int64_t>(c.cycles));
   w.header(kFailedCycles);
   for (const auto& c : clusters) w.begin(kFailedCycles, c).value(static_cast<int64_t>(c.failed_cycles));
-  w.header(kPartialErrors);
+  const Family& partial_errors = partial_errors_family();
+  w.header(partial_errors);
   for (const auto& c : clusters) {
-    const collect::PartialErrorTotals& t = c.partial_errors_total;
-    for (const auto& [kind, n] : {std::pair{"list_groups", t.list_groups}, std::pair{"describe_groups", t.describe_groups},
-                                  std::pair{"committed_offsets", t.committed_offsets},
-                                  std::pair{"watermarks", t.watermarks}, std::pair{"metadata", t.metadata}}) {
-      w.begin(kPartialErrors, c).label("kind", kind).value(static_cast<int64_t>(n));
+    for (const auto& k : collect::kPartialErrorKinds) {
+      w.begin(partial_errors, c).label("kind", k.name).value(static_cast<int64_t>(c.partial_errors_total.*k.total));
     }
   }
   w.header(kStale);

@@ -96,12 +96,11 @@ std::vector<uint64_t> SnapshotStore::reconfigure(std::vector<collect::ClusterSta
   return epochs;
 }
 
-void SnapshotStore::reset_clusters(const std::vector<collect::ClusterStatus>& initial) {
+void SnapshotStore::forget_term() {
   std::lock_guard lock(publish_mu_);
   const auto now = std::chrono::steady_clock::now();
   for (auto& e : entries_) {
-    auto it = std::find_if(initial.begin(), initial.end(), [&](const auto& c) { return c.name == e.status.name; });
-    if (it != initial.end()) e.status = *it;
+    collect::forget_term(e.status);
     e.last_publish = now;
   }
   rebuild();

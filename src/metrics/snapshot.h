@@ -108,9 +108,9 @@ class SnapshotStore {
 
   // Leader election: asked on every current(); set once, before serving.
   void set_leader_check(std::function<bool()> is_leader);
-  // Forgets every cluster's data (a new leadership term starts from fresh
-  // cycles, and /ready waits for them).
-  void reset_clusters(const std::vector<collect::ClusterStatus>& initial);
+  // Forgets every cluster's data but its counters (collect::forget_term): a
+  // new leadership term starts from fresh cycles, and /ready waits for them.
+  void forget_term();
 
   // Config reload: the new cluster list, in order. Clusters named in `keep`
   // keep their status, epoch and heartbeat; the others start from the given

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <string_view>
+#include <vector>
 
 namespace klag::collect {
 namespace {
@@ -67,6 +69,49 @@ TEST(CycleLine, OnlyTheKindsThatFailedAreNamed) {
   e.metadata = 1;
   e.first_error = "Metadata: Local: Broker transport failure";
   EXPECT_EQ(describe(e), "metadata of the last cycle (first: Metadata: Local: Broker transport failure)");
+}
+
+TEST(CycleLine, EveryKindInOrderOfConcern) {
+  PartialErrors e{.list_groups = 1, .describe_groups = 2, .committed_offsets = 3, .watermarks = 4, .metadata = 1,
+                  .groups_described = 20, .groups_fetched = 30, .partitions = 40};
+  EXPECT_EQ(describe(e),
+            "committed offsets of 3/30 groups, watermarks of 4/40 partitions, descriptions of 2/20 groups, "
+            "ListGroups of 1 broker, metadata of the last cycle");
+  // Without "out of", the count alone.
+  e.groups_described = e.groups_fetched = e.partitions = 0;
+  EXPECT_EQ(describe(e),
+            "committed offsets of 3 groups, watermarks of 4 partitions, descriptions of 2 groups, "
+            "ListGroups of 1 broker, metadata of the last cycle");
+}
+
+TEST(PartialErrorKinds, TotalAndTotalsCoverEveryKind) {
+  // Each kind its own power of two, so a kind left out or counted twice shows.
+  PartialErrors e;
+  size_t expected = 0;
+  for (size_t i = 0; i < kPartialErrorKinds.size(); ++i) {
+    e.*kPartialErrorKinds[i].count = size_t{1} << i;
+    expected += size_t{1} << i;
+  }
+  e.groups_described = e.groups_fetched = e.partitions = 1000;  // out-of counts are no errors
+  EXPECT_EQ(e.total(), expected);
+  PartialErrorTotals t;
+  t.add(e);
+  t.add(e);
+  for (size_t i = 0; i < kPartialErrorKinds.size(); ++i) {
+    EXPECT_EQ(t.*kPartialErrorKinds[i].total, uint64_t{2} << i) << kPartialErrorKinds[i].name;
+  }
+  EXPECT_EQ(t.list_groups, 2u);
+  EXPECT_EQ(t.describe_groups, 4u);
+  EXPECT_EQ(t.committed_offsets, 8u);
+  EXPECT_EQ(t.watermarks, 16u);
+  EXPECT_EQ(t.metadata, 32u);
+}
+
+TEST(PartialErrorKinds, NamesAreTheMetricsKindLabelsInOrder) {
+  std::vector<std::string_view> names;
+  for (const auto& k : kPartialErrorKinds) names.push_back(k.name);
+  EXPECT_EQ(names, (std::vector<std::string_view>{"list_groups", "describe_groups", "committed_offsets", "watermarks",
+                                                  "metadata"}));
 }
 
 TEST(CycleLine, FailedCarriesTheError) {

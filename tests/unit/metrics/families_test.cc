@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "lag/compute.h"
 #include "lag/history.h"
@@ -180,16 +181,22 @@ TEST(Families, StatusIsOneHot) {
   EXPECT_EQ(zeros, 5);
 }
 
-// Series lines of a rendering ("name{labels} value"), comments dropped.
-std::multiset<std::string> series_lines(const std::string& text) {
-  std::multiset<std::string> out;
+// Series lines of a rendering ("name{labels} value") in order, comments dropped.
+std::vector<std::string> lines_in_order(const std::string& text) {
+  std::vector<std::string> out;
   for (size_t pos = 0; pos < text.size();) {
     size_t end = text.find('\n', pos);
     std::string line = text.substr(pos, end - pos);
-    if (!line.empty() && line[0] != '#') out.insert(line);
+    if (!line.empty() && line[0] != '#') out.push_back(line);
     pos = end + 1;
   }
   return out;
+}
+
+// The same, as a set.
+std::multiset<std::string> series_lines(const std::string& text) {
+  const std::vector<std::string> lines = lines_in_order(text);
+  return {lines.begin(), lines.end()};
 }
 
 TEST(Families, PartialErrorsAreCountedPerClusterAndKindFromTheStart) {
@@ -215,6 +222,16 @@ TEST(Families, PartialErrorsAreCountedPerClusterAndKindFromTheStart) {
                        "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"committed_offsets\",env=\"x\"} 3999",
                        "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"watermarks\",env=\"x\"} 12",
                        "kafka_lag_exporter_cycle_partial_errors_total{cluster_name=\"c\",kind=\"metadata\",env=\"x\"} 1"}));
+  // In the order of collect::kPartialErrorKinds, every cluster alike.
+  std::vector<std::string> kinds;
+  for (const auto& line : lines_in_order(render_prometheus({c}))) {
+    const size_t at = line.find("kind=\"");
+    if (line.starts_with("kafka_lag_exporter_cycle_partial_errors_total{") && at != std::string::npos) {
+      kinds.push_back(line.substr(at + 6, line.find('"', at + 6) - at - 6));
+    }
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"list_groups", "describe_groups", "committed_offsets", "watermarks",
+                                             "metadata"}));
 }
 
 TEST(Families, GroupStateCodesAreTheReferenceOnes) {

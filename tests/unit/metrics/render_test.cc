@@ -327,9 +327,30 @@ TEST(SnapshotStore, NotReadyWhileNoClusterHasEverAnswered) {
   b.last_error = "metadata: timed out";
   store.publish(b);
   EXPECT_TRUE(store.current()->ready());
-  // A new leadership term forgets the old term's answers.
-  store.reset_clusters({ClusterStatus{.name = "a"}, ClusterStatus{.name = "b"}});
+  // A new leadership term forgets the old term's answers, not its counters.
+  store.forget_term();
   EXPECT_FALSE(store.current()->ready());
+  EXPECT_EQ(store.current()->not_ready_reason(), "first cycle not finished for: a, b");
+  EXPECT_EQ(store.current()->clusters()[1].cycles, 3u);
+  // The new term's first cycles fail. The loops forgot the old term too
+  // (ClusterLoop::new_term), so b's success in it does not make it ready.
+  for (ClusterStatus* c : {&a, &b}) {
+    collect::forget_term(*c);
+    c->first_cycle_done = true;
+    ++c->cycles;
+    ++c->failed_cycles;
+    c->last_error = "connect: broker down";
+    store.publish(*c);
+  }
+  EXPECT_FALSE(store.current()->ready());
+  EXPECT_EQ(store.current()->not_ready_reason(),
+            "no cluster has answered yet (a: connect: broker down; b: connect: broker down)");
+  // Until one of them succeeds.
+  b.up = true;
+  b.last_error.clear();
+  b.last_success_unix_seconds = 1700000100.5;
+  store.publish(b);
+  EXPECT_TRUE(store.current()->ready());
 }
 
 TEST(SnapshotStore, NotReadyReasonWithoutErrorsOrClusters) {
@@ -445,10 +466,14 @@ TEST(SnapshotStore, LeaderCheckChoosesTheStandbySnapshotPerRequest) {
   EXPECT_TRUE(store.current()->ready());
   EXPECT_TRUE(serves(store, "kafka_lag_exporter_leader{provider=\"kafka\"} 1"));
   EXPECT_TRUE(serves(store, "kafka_lag_exporter_up{cluster_name=\"a\"} 1"));
-  // A new term forgets the old term's data.
-  store.reset_clusters({ClusterStatus{.name = "a"}});
+  ClusterStatus a = named("a", true);
+  a.cycles = 7;
+  store.publish(a);
+  // A new term forgets the old term's data, but counters never go back.
+  store.forget_term();
   EXPECT_FALSE(store.current()->ready());
   EXPECT_TRUE(serves(store, "kafka_lag_exporter_up{cluster_name=\"a\"} 0"));
+  EXPECT_TRUE(serves(store, "kafka_lag_exporter_cycles_total{cluster_name=\"a\"} 7"));
 }
 
 TEST(SnapshotStore, ReloadStatusIsServed) {
