@@ -9,7 +9,9 @@
 #   3. the benchmarks once, small size, as a smoke test (they must keep
 #      working; figures are only checked for sanity, never timed)
 #   4. the libFuzzer targets (clang 19), 15 s each from the committed seeds
-#   5. AddressSanitizer + UndefinedBehaviorSanitizer build (unit + integration)
+#   5. AddressSanitizer + UndefinedBehaviorSanitizer build (unit + integration;
+#      the 3-broker coordinator test runs only here, two long logic tests
+#      only in step 1: labels asan_only / not_asan in tests/integration)
 #   6. ThreadSanitizer build (the concurrency-heavy tests, label tsan)
 #   7. a 10-minute soak with group and topic churn (tests/integration/
 #      test_soak.py): RSS, descriptors and threads must level off. It runs
@@ -80,7 +82,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 
 step "build (RelWithDebInfo)" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-step "tests, Kafka $KAFKA_4" env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build --output-on-failure -j "$JOBS"
+step "tests, Kafka $KAFKA_4" env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build -LE '^asan_only$' --output-on-failure -j "$JOBS"
 step "Kafka integration tests, Kafka $KAFKA_3" \
   env KAFKA_VERSION="$KAFKA_3" ctest --test-dir build -L '^compat$' --output-on-failure -j "$JOBS"
 step "benchmark smoke (small size)" bash -c \
@@ -108,7 +110,7 @@ step "build (TSan)" niced build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DK
   --target klag-exporter klag-workload unit_kafka unit_collect unit_metrics unit_http unit_otlp unit_ha
 step "soak (${SOAK_SECONDS:-600} s, Kafka $KAFKA_4, started before the fuzzing step)" soak_result
 step "tests under ASan+UBSan, Kafka $KAFKA_4" \
-  env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build-asan -LE '^demo$' --output-on-failure -j "$JOBS"
+  env KAFKA_VERSION="$KAFKA_4" ctest --test-dir build-asan -LE '^(demo|not_asan)$' --output-on-failure -j "$JOBS"
 step "tests under TSan, Kafka $KAFKA_4" \
   env KAFKA_VERSION="$KAFKA_4" TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:history_size=4:suppressions=$PWD/tests/tsan.supp" \
   ctest --test-dir build-tsan -L '^tsan$' --output-on-failure -j "$JOBS"
