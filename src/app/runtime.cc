@@ -284,14 +284,6 @@ int Runtime::run(const sigset_t& signals) {
       std::_Exit(0);
     }
   }
-  // The collectors go now, each leaving a census listing still blocked on
-  // a hung broker to finish on its own thread (kafka/group_census.h).
-  all.clear();
-  if (const int left = kafka::GroupCensus::abandoned_listings(); left > 0) {
-    spdlog::info("stopped ({} group listing(s) still waiting on a broker; exiting without waiting)", left);
-    spdlog::default_logger()->flush();
-    std::_Exit(0);
-  }
   spdlog::info("stopped");
   return 0;
 }

@@ -113,6 +113,21 @@ Collector::Collector(const config::Cluster& cluster, const config::Exporter& exp
   if (exporter.timestamp_sampling.enabled) {
     sampler_ = std::make_unique<TimeSampler>(client_options_, exporter.timestamp_sampling);
   }
+  create_census();
+}
+
+void Collector::create_census() {
+  auto c = kafka::GroupCensus::create(options_for_new_client(), census_timeout_);
+  if (c) {
+    census_ = std::move(*c);
+    return;
+  }
+  // Then only consumer groups are collected; said once, tried every cycle.
+  spdlog::log(warned_census_ ? spdlog::level::debug : spdlog::level::warn,
+              "cluster {}: cannot list groups of other types (Kafka Streams groups on group.protocol=streams will "
+              "be missing): {}",
+              client_options_.cluster_name, c.error().to_string());
+  warned_census_ = true;
 }
 
 bool Collector::group_in_scope(const std::string& id) const {
@@ -184,16 +199,10 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
   {
     StepTimer timer(t.list_groups);
     const auto asked = kafka::Clock::now();
-    if (!census_) {
-      auto c = kafka::GroupCensus::create(options_for_new_client(), census_timeout_);
-      if (c) {
-        census_ = std::move(*c);
-      } else {
-        spdlog::debug("cluster {}: {}", client_options_.cluster_name, c.error().to_string());
-      }
-    }
-    if (census_) census_->request();
     const kafka::Deadline list_deadline = step(0.25);
+    if (!census_) create_census();
+    // The census ends a tenth before the step, so its answer is in by then.
+    if (census_) census_->request(asked + (list_deadline.at - asked) * 9 / 10);
     const int brokers = last_metadata_ ? last_metadata_->broker_count : 0;
     auto listing = client_->list_groups(list_deadline, static_cast<size_t>(std::max(brokers, 0)));
     if (!listing) return std::unexpected(CycleError{"list_groups", listing.error()});
@@ -208,24 +217,36 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
 
     std::optional<kafka::Census> census;
     if (census_) census = census_->wait(list_deadline);
-    const bool fresh = census && !census->error && census->started >= asked;
+    // This cycle's answer, complete or not: groups of brokers that did not
+    // answer in time are missing, and those seen before are fetched again
+    // as unlisted groups below.
+    const bool fresh = census && census->started >= asked;
     if (fresh) {
       others = groups_of_other_types(*census, listed);
       std::erase_if(others, [&](const std::string& id) { return !group_in_scope(id); });
       // Known, so not "unlisted": no line about them every cycle.
       for (const auto& id : others) unlisted.erase(id);
-    } else if (census_) {
-      // The groups of other types seen last cycle are fetched again as
-      // unlisted groups (kept while they have offsets); new ones wait.
-      const kafka::Error e = census && census->error && census->started >= asked
-                                 ? *census->error
-                                 : kafka::Error::timed_out("ListGroups (all group types)");
+    }
+    if (census_ && (!fresh || census->error)) {
+      const kafka::Error e =
+          fresh ? *census->error : kafka::Error::timed_out("ListGroups (all group types): still running");
       spdlog::debug("cluster {}: {}", client_options_.cluster_name, e.to_string());
       // One broker that did not answer shows in both listings: count it once.
       if (partial.list_groups == 0) {
         partial.list_groups = 1;
         first_error(e);
       }
+      // librdkafka 2.0.2 keeps asking brokers that left the cluster, so a
+      // census that keeps missing answers gets a new handle, bootstrapped
+      // from the brokers the cluster names now.
+      if (++census_incomplete_ >= kCensusRetries) {
+        spdlog::debug("cluster {}: {} census listings in a row incomplete; replacing its client",
+                      client_options_.cluster_name, census_incomplete_);
+        census_.reset();
+        census_incomplete_ = 0;
+      }
+    } else if (census_) {
+      census_incomplete_ = 0;
     }
   }
 
@@ -303,6 +324,9 @@ std::expected<CycleResult, CycleError> Collector::run_steps(const kafka::Deadlin
     ids.insert(ids.end(), others.begin(), others.end());
     offsets = client_->committed_offsets(ids, step(0.5));
     gone = settle_unlisted(unlisted, offsets).size();
+    // A group of another type without offsets (a share group, a Streams
+    // group deleted since the census) is no group of ours: not an error.
+    settle_unlisted(others, offsets);
   }
   // Before the later steps give the connection time to change state.
   if (auto r = replace_client_if_requests_left_behind(); !r) return std::unexpected(r.error());

@@ -156,11 +156,17 @@ class Collector {
   std::unique_ptr<kafka::AdminClient> client_;
   std::unique_ptr<TimeSampler> sampler_;  // null when sampling is disabled
   std::chrono::milliseconds max_offset_age_;
-  // Every group of every type, listed in the background (created on first
-  // use, kept across cycles and client replacements); null if it could not
-  // be created, and then only consumer groups are collected.
+  // Every group of every type, listed in the background (created with the
+  // collector, so its connection is up by the first cycle; kept across
+  // cycles and admin client replacements; replaced after kCensusRetries
+  // incomplete listings in a row); null while it cannot be created, and
+  // then only consumer groups are collected.
+  void create_census();
+  static constexpr int kCensusRetries = 3;
   std::unique_ptr<kafka::GroupCensus> census_;
-  std::chrono::milliseconds census_timeout_;  // its requests' timeout
+  std::chrono::milliseconds census_timeout_;  // socket.timeout.ms of its handle
+  int census_incomplete_ = 0;
+  bool warned_census_ = false;
   // Committed offsets per group from the latest cycle that fetched them.
   std::map<std::string, KnownOffsets> last_offsets_;
   // The groups of the last successful cycle: those listed, and those kept

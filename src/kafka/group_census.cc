@@ -23,18 +23,18 @@ constexpr milliseconds kDestroyWait{100};
 
 struct GroupCensus::State {
   KafkaPtr rk;
-  milliseconds request_timeout;
   std::mutex mu;
   std::condition_variable wake;  // the worker: a request, or stop
   std::condition_variable done;  // the waiters: a listing finished
   bool requested = false;
+  Clock::time_point until{};  // of the requested listing
   bool running = false;
   bool stop = false;
   bool abandoned = false;  // the census was destroyed while this ran
   std::optional<Census> latest;
 
   void run();
-  Census list_once();
+  Census list_once(Clock::time_point until);
 };
 
 std::expected<std::unique_ptr<GroupCensus>, Error> GroupCensus::create(const ClientOptions& options,
@@ -47,7 +47,6 @@ std::expected<std::unique_ptr<GroupCensus>, Error> GroupCensus::create(const Cli
   if (!rk) return std::unexpected(rk.error());
   auto state = std::make_shared<State>();
   state->rk = std::move(*rk);
-  state->request_timeout = request_timeout;
   return std::unique_ptr<GroupCensus>(new GroupCensus(std::move(state)));
 }
 
@@ -81,14 +80,21 @@ GroupCensus::~GroupCensus() {
 
 int GroupCensus::abandoned_listings() { return g_abandoned.load(); }
 
-void GroupCensus::request() {
+void GroupCensus::request(Clock::time_point until) {
   State& s = *state_;
   {
     std::lock_guard lock(s.mu);
     if (s.running) return;
     s.requested = true;
+    s.until = until;
   }
   s.wake.notify_all();
+}
+
+bool GroupCensus::busy() {
+  State& s = *state_;
+  std::lock_guard lock(s.mu);
+  return s.running;
 }
 
 std::optional<Census> GroupCensus::wait(const Deadline& deadline) {
@@ -109,8 +115,9 @@ void GroupCensus::State::run() {
     if (stop) return;
     requested = false;
     running = true;
+    const Clock::time_point end = until;
     lock.unlock();
-    Census census = list_once();
+    Census census = list_once(end);
     lock.lock();
     latest = std::move(census);
     running = false;
@@ -118,21 +125,19 @@ void GroupCensus::State::run() {
   }
 }
 
-Census GroupCensus::State::list_once() {
+Census GroupCensus::State::list_once(Clock::time_point until) {
   // Errors and logs nobody asked for land on the handle's main queue.
   rd_kafka_poll(rk.get(), 0);
   Census out;
   out.started = Clock::now();
   const rd_kafka_group_list* list = nullptr;
-  // The timeout bounds only the wait for the handle's first metadata; the
-  // requests themselves end by socket.timeout.ms.
-  const int timeout = static_cast<int>(std::clamp<int64_t>(request_timeout.count(), 1, 3600 * 1000));
-  const auto err = rd_kafka_list_groups(rk.get(), nullptr, &list, timeout);
+  // The call returns by its timeout whatever the brokers did: with the
+  // groups of those that answered (__PARTIAL), or none (__TIMED_OUT).
+  const auto left = std::chrono::duration_cast<milliseconds>(until - out.started).count();
+  const auto err = rd_kafka_list_groups(rk.get(), nullptr, &list, static_cast<int>(std::clamp<int64_t>(left, 1, 3600000)));
   out.finished = Clock::now();
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    out.error = Error::from_code(err, "ListGroups (all group types)");
-    return out;
-  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) out.error = Error::from_code(err, "ListGroups (all group types)");
+  if (!list) return out;  // set only on success and __PARTIAL
   // A group can be listed by two brokers while its coordinator moves: one
   // entry, with the protocol type of whichever answer names one.
   std::map<std::string, std::string> types;

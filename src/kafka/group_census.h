@@ -6,14 +6,13 @@
 // Kafka Streams group on group.protocol=streams (KIP-1071, protocol type
 // "streams") is never listed, although its committed offsets are ordinary
 // ones that lag. The only other listing 2.0.2 has is the legacy
-// rd_kafka_list_groups: ListGroups to every broker, then one DescribeGroups
-// per broker for all the groups it listed. It drops no type, but it blocks
-// until every broker has answered or its requests time out (the handle's
-// socket.timeout.ms; its own timeout bounds only the wait for the first
-// metadata), and it cannot be cancelled. So it runs here, on one worker
-// thread with its own handle, never on the collection thread: a cycle asks
-// for a listing when it starts and waits for it no longer than its own
-// deadline allows.
+// rd_kafka_list_groups: ListGroups to every broker it knows, then one
+// DescribeGroups per broker for all the groups that broker listed. It
+// drops no type, but it blocks (up to its timeout: it then answers with
+// what came, __PARTIAL) and cannot be cancelled. So it runs here, on one
+// worker thread with its own handle, never on the collection thread: a
+// cycle asks for a listing bounded by its listing step's deadline when it
+// starts and collects the answer at that deadline.
 //
 // What the legacy call reports per group is DescribeGroups' view: a group
 // that is not a classic group (KIP-848 consumer, Streams and share groups)
@@ -44,7 +43,10 @@ struct CensusGroup {
 
 struct Census {
   std::vector<CensusGroup> groups;  // de-duplicated, sorted by id
-  std::optional<Error> error;       // the listing failed: `groups` is empty
+  // Set when some broker did not answer in time (the listing may miss
+  // groups: `groups` holds the others' answers, possibly none) or the
+  // listing failed as a whole (`groups` is empty).
+  std::optional<Error> error;
   Clock::time_point started{};
   Clock::time_point finished{};
 };
@@ -52,8 +54,8 @@ struct Census {
 class GroupCensus {
  public:
   // `request_timeout` becomes the handle's socket.timeout.ms unless the
-  // cluster's consumer_properties set it: it bounds how long one listing
-  // can block while a broker hangs.
+  // cluster's consumer_properties set it: how long a request a listing
+  // gave up on may stay in flight to a broker that does not answer.
   static std::expected<std::unique_ptr<GroupCensus>, Error> create(const ClientOptions& options,
                                                                    std::chrono::milliseconds request_timeout);
   // Never blocks for long: a listing still running after 100 ms is left to
@@ -63,8 +65,11 @@ class GroupCensus {
   GroupCensus(const GroupCensus&) = delete;
   GroupCensus& operator=(const GroupCensus&) = delete;
 
-  // Starts a listing unless one is running already (its result then serves).
-  void request();
+  // Starts a listing that ends by `until` (at least 1 ms from now), unless
+  // one is running already: that one's answer is then the next one.
+  void request(Clock::time_point until);
+  // A listing is running now.
+  bool busy();
   // The newest finished listing once none is running or pending, or at the
   // deadline (or cancellation) whatever is newest then; nullopt before the
   // first one finished. Compare `started` with the time of request() to

@@ -93,8 +93,12 @@ class AuthTest(KafkaTestCase):
             self.assertFalse(select(m, "kafka_consumergroup_group_lag", cluster_name=c), c)
         self.assertIsNone(self.exporter.proc.poll())
         self.assertEqual(self.exporter.get("/health")[0], 200)
-        with open(self.exporter.log_path) as f:
-            log = f.read()
+        # librdkafka reports the SASL failure when its connection attempt
+        # fails, which may come after the first cycle gave up (and the
+        # exporter has three handles on the cluster trying at once).
+        wait_until(lambda: "cluster wrong-password: cannot connect" in self.exporter.log_text(), 20,
+                   "wrong-password's authentication error in the log")
+        log = self.exporter.log_text()
         self.assertIn("cluster wrong-password: down", log)
         # The reason, from the broker, once: not just "timed out".
         reason = [line for line in log.splitlines() if "cluster wrong-password: cannot connect" in line]
