@@ -46,14 +46,14 @@ def kafka_version():
         return re.search(r'KAFKA_VERSION="\$\{KAFKA_VERSION:-([0-9.]+)\}"', f.read()).group(1)
 
 
-def ours(m, group):
+def ours(m, group, cluster="kp"):
     """(state label, numeric state, members or None when absent)."""
-    info = select(m, "kafka_consumergroup_group_info", cluster_name="kp", group=group)
+    info = select(m, "kafka_consumergroup_group_info", cluster_name=cluster, group=group)
     if len(info) != 1:
         return None
     state = dict(next(iter(info)))["state"]
-    code = list(select(m, "kafka_consumergroup_group_state", cluster_name="kp", group=group).values())
-    members = list(select(m, "kafka_consumergroup_group_members", cluster_name="kp", group=group).values())
+    code = list(select(m, "kafka_consumergroup_group_state", cluster_name=cluster, group=group).values())
+    members = list(select(m, "kafka_consumergroup_group_members", cluster_name=cluster, group=group).values())
     return state, code, (int(members[0]) if members else None)
 
 

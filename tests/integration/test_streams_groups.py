@@ -22,6 +22,7 @@ import time
 import unittest
 
 import test_group_listing
+import test_kip848_groups
 from klag_harness import (KAFKA_LOCAL, Broker, Exporter, KafkaTestCase, cycle_line, exporter_config, select, value,
                           wait_until)
 from test_kip848_groups import kafka_version
@@ -36,13 +37,7 @@ GROUPS_COMMAND = "org.apache.kafka.tools.GroupsCommand"
 
 def ours(m, group):
     """(state label, numeric state, members or None when absent)."""
-    info = select(m, "kafka_consumergroup_group_info", cluster_name="ks", group=group)
-    if len(info) != 1:
-        return None
-    state = dict(next(iter(info)))["state"]
-    code = list(select(m, "kafka_consumergroup_group_state", cluster_name="ks", group=group).values())
-    members = list(select(m, "kafka_consumergroup_group_members", cluster_name="ks", group=group).values())
-    return state, code, (int(members[0]) if members else None)
+    return test_kip848_groups.ours(m, group, cluster="ks")
 
 
 def tool(*args, timeout=120):

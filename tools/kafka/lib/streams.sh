@@ -6,28 +6,7 @@
 streams_libs_dir() { printf '%s/kafka-streams-libs-%s' "$CACHE_DIR" "$1"; }
 
 ensure_streams_libs() {
-  local version="$1" dir marker
-  dir="$(streams_libs_dir "$version")"
-  marker="$dir/.complete"
-  [[ -f "$marker" ]] && return 0
-  command -v mvn >/dev/null || die "mvn not found; it is needed once to fetch Kafka Streams $version"
-  mkdir -p "$CACHE_DIR"
-  (
-    flock 9
-    [[ -f "$marker" ]] && exit 0
-    local tmp="$dir.tmp.$$"
-    rm -rf "$tmp"
-    log "fetching Kafka Streams $version jars from Maven Central into $dir"
-    if ! mvn -q -B -Dstyle.color=never -f "$HERE/streams/pom.xml" dependency:copy-dependencies \
-      -Dkafka.version="$version" -DoutputDirectory="$tmp" >&2; then
-      rm -rf "$tmp"
-      die "maven could not resolve Kafka Streams $version"
-    fi
-    [[ -f "$tmp/kafka-streams-$version.jar" ]] || { rm -rf "$tmp"; die "kafka-streams-$version.jar missing after the fetch"; }
-    rm -rf "$dir"
-    mv "$tmp" "$dir"
-    touch "$marker"
-  ) 9>"$CACHE_DIR/.fetch-streams-$version.lock"
+  maven_fetch "Kafka Streams" "$HERE/streams/pom.xml" "$1" "$(streams_libs_dir "$1")" "kafka-streams-$1.jar"
 }
 
 # Prints the folder holding KlagStreamsApp.class built from the current
